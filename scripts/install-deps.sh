@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine of this kind lacks to build, run and test Vargate Desktop.
+# Idempotent: packages already present are skipped, so the second run costs a dpkg query.
+set -euo pipefail
+
+build_pkgs=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev
+  libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libssl-dev)
+test_pkgs=(xvfb xauth dbus dbus-x11 imagemagick poppler-utils fonts-dejavu-core
+  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi at-spi2-core)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
