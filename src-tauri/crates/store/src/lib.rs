@@ -1,0 +1,21 @@
+//! `vargate-store` is the durable audit log: one append-only RFC 6962 log per tenant in SQLite (sqlx, WAL,
+//! embedded migrations), a hash chain per session, stored subtree hashes so that any proof takes O(log n)
+//! reads, group commit, and signed C2SP checkpoints whose keys live in the OS keychain.
+//!
+//! Data flow: appenders send records to one writer task ([`writer`]), which batches whatever is queued into
+//! one transaction, commits it durably (WAL, `synchronous=FULL`) and only then acknowledges each append.
+//! Readers use a separate pool; committed rows never change, so reads need no coordination with the writer.
+//!
+//! Invariant: this crate knows SQLite and the keychain, and nothing of HTTP, Tauri or the managed-agents API.
+
+mod error;
+pub mod integrity;
+pub mod keychain;
+mod proofs;
+mod store;
+mod tree;
+mod writer;
+
+pub use error::StoreError;
+pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
+pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint};

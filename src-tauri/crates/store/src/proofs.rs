@@ -1,0 +1,75 @@
+//! Proofs answered from stored subtree hashes: O(log n) reads, no tree rebuild.
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use vargate_proof::merkle::{self, Hash};
+use vargate_proof::{PROOF_FORMAT, ProofEntry, ProofFile, SessionChain};
+
+impl Store {
+    /// Inclusion proof of leaf `index` in the tenant's tree of `size` leaves, leaf level first.
+    pub async fn inclusion_proof(&self, tenant: &str, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+        let log = self.log(tenant).await?;
+        let ranges = merkle::inclusion_ranges(index, size)?;
+        let mut conn = self.read.acquire().await?;
+        within_log(&mut conn, log.id, size).await?;
+        tree::range_hashes(&mut conn, log.id, &ranges).await
+    }
+
+    /// Consistency proof between the tenant's trees of `size1` and `size2` leaves.
+    pub async fn consistency_proof(&self, tenant: &str, size1: u64, size2: u64) -> Result<Vec<Hash>, StoreError> {
+        let log = self.log(tenant).await?;
+        let ranges = merkle::consistency_ranges(size1, size2)?;
+        let mut conn = self.read.acquire().await?;
+        within_log(&mut conn, log.id, size2).await?;
+        tree::range_hashes(&mut conn, log.id, &ranges).await
+    }
+
+    /// Root of the tenant's tree at `size` leaves, from stored hashes.
+    pub async fn root_at(&self, tenant: &str, size: u64) -> Result<Hash, StoreError> {
+        let log = self.log(tenant).await?;
+        let mut conn = self.read.acquire().await?;
+        within_log(&mut conn, log.id, size).await?;
+        let roots = tree::range_hashes(&mut conn, log.id, &[0..size]).await?;
+        Ok(roots.first().copied().unwrap_or_else(merkle::empty_root))
+    }
+
+    /// A `vargate-proof/1` file for one session: signs a fresh checkpoint if the log grew since the last one,
+    /// then proves every record of the session against it.
+    pub async fn session_proof(&self, tenant: &str, session_id: &str) -> Result<ProofFile, StoreError> {
+        let checkpoint = self.checkpoint(tenant).await?;
+        let log = self.log(tenant).await?;
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT idx, leaf FROM records WHERE log_id = ? AND session_id = ? AND idx < ? ORDER BY seq")
+                .bind(log.id)
+                .bind(session_id)
+                .bind(checkpoint.size as i64)
+                .fetch_all(&self.read)
+                .await?;
+        let Some((_, last_leaf)) = rows.last() else {
+            return Err(StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() });
+        };
+        let head = hex::encode(merkle::leaf_hash(last_leaf));
+        let mut conn = self.read.acquire().await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for (idx, leaf) in &rows {
+            let ranges = merkle::inclusion_ranges(*idx as u64, checkpoint.size)?;
+            let proof = tree::range_hashes(&mut conn, log.id, &ranges).await?;
+            entries.push(ProofEntry { index: *idx as u64, leaf: B64.encode(leaf), inclusion_proof: proof.iter().map(hex::encode).collect() });
+        }
+        Ok(ProofFile {
+            format: PROOF_FORMAT.to_owned(),
+            checkpoint: checkpoint.note,
+            log_vkey: log.vkey,
+            session: SessionChain { tenant: tenant.to_owned(), session_id: session_id.to_owned(), length: rows.len() as u64, head },
+            entries,
+        })
+    }
+}
+
+async fn within_log(conn: &mut sqlx::SqliteConnection, log_id: i64, requested: u64) -> Result<(), StoreError> {
+    let size = tree::stored_size(conn, log_id).await?;
+    if requested > size { Err(StoreError::BeyondLog { requested, size }) } else { Ok(()) }
+}

@@ -1,0 +1,195 @@
+//! The public face of the store: opening it, appending, checkpoints and reads.
+
+use crate::error::StoreError;
+use crate::keychain::KeySource;
+use crate::writer::{Command, Writer};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use vargate_proof::merkle::Hash;
+
+/// A record as an appender gives it; the log adds tenant, chain position and previous hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewRecord {
+    pub session_id: String,
+    /// RFC 3339 timestamp of the event.
+    pub ts: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    pub decision: String,
+    pub payload: serde_json::Value,
+}
+
+/// What an acknowledged append got: durable from the moment this is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub index: u64,
+    pub seq: u64,
+    pub leaf_hash: Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogInfo {
+    pub id: i64,
+    pub tenant: String,
+    pub origin: String,
+    pub vkey: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The C2SP signed note.
+    pub note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most records one group commit takes.
+    pub max_batch: usize,
+    pub read_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_batch: 4096, read_connections: 4 }
+    }
+}
+
+/// Handle to an open store; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) read: SqlitePool,
+    commands: mpsc::Sender<Command>,
+}
+
+pub(crate) fn valid_tenant(t: &str) -> bool {
+    (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, runs migrations and starts the writer task.
+    pub async fn open(path: &Path, keys: Arc<dyn KeySource>, options: StoreOptions) -> Result<Store, StoreError> {
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before it returns, so an acknowledged append survives power loss.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let mut conn = connect.clone().connect().await?;
+        sqlx::migrate!("./migrations").run(&mut conn).await?;
+        conn.ping().await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.read_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        let (commands, rx) = mpsc::channel(1024);
+        tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1)).run(rx));
+        Ok(Store { read, commands })
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| StoreError::WriterStopped)?;
+        rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Appends one record; returns once it is durable.
+    pub async fn append(&self, tenant: &str, record: NewRecord) -> Result<Appended, StoreError> {
+        let mut out = self.append_batch(tenant, vec![record]).await?;
+        out.pop().ok_or(StoreError::WriterStopped)
+    }
+
+    /// Appends records atomically (all or none, in order); returns once they are durable.
+    pub async fn append_batch(&self, tenant: &str, records: Vec<NewRecord>) -> Result<Vec<Appended>, StoreError> {
+        if !valid_tenant(tenant) {
+            return Err(StoreError::InvalidTenant(tenant.to_owned()));
+        }
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ask(|reply| Command::Append { tenant: tenant.to_owned(), records, reply }).await
+    }
+
+    /// Signs a checkpoint of the tenant's log at its current size, or returns the latest if nothing was
+    /// appended since.
+    pub async fn checkpoint(&self, tenant: &str) -> Result<StoredCheckpoint, StoreError> {
+        if !valid_tenant(tenant) {
+            return Err(StoreError::InvalidTenant(tenant.to_owned()));
+        }
+        self.ask(|reply| Command::Checkpoint { tenant: tenant.to_owned(), reply }).await
+    }
+
+    /// Issues checkpoints for every log that grew, every `period`, until the store's writer stops.
+    pub fn spawn_checkpointer(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let tenants = match store.logs().await {
+                    Ok(logs) => logs,
+                    Err(e) => {
+                        tracing::warn!("periodic checkpoint: listing logs failed: {e}");
+                        continue;
+                    }
+                };
+                for log in tenants {
+                    match store.checkpoint(&log.tenant).await {
+                        Err(StoreError::WriterStopped) => return,
+                        Err(e) => tracing::warn!(tenant = log.tenant, "periodic checkpoint failed: {e}"),
+                        Ok(_) => {}
+                    }
+                }
+            }
+        })
+    }
+
+    pub async fn logs(&self) -> Result<Vec<LogInfo>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, tenant, origin, vkey FROM logs ORDER BY tenant").fetch_all(&self.read).await?;
+        Ok(rows.into_iter().map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey }).collect())
+    }
+
+    pub async fn log(&self, tenant: &str) -> Result<LogInfo, StoreError> {
+        let row: Option<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, tenant, origin, vkey FROM logs WHERE tenant = ?").bind(tenant).fetch_optional(&self.read).await?;
+        row.map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey }).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))
+    }
+
+    /// Number of records in the tenant's log.
+    pub async fn size(&self, tenant: &str) -> Result<u64, StoreError> {
+        let log = self.log(tenant).await?;
+        let mut conn = self.read.acquire().await?;
+        crate::tree::stored_size(&mut conn, log.id).await
+    }
+
+    pub async fn latest_checkpoint(&self, tenant: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let log = self.log(tenant).await?;
+        let row: Option<(i64, Vec<u8>, String)> =
+            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
+                .bind(log.id)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|(size, root, note)| {
+            let root = root.try_into().map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
+            Ok(StoredCheckpoint { size: size as u64, root, note })
+        })
+        .transpose()
+    }
+
+    /// Stops accepting appends and waits until everything acknowledged is closed cleanly.
+    pub async fn close(self) {
+        drop(self.commands);
+        self.read.close().await;
+    }
+}

@@ -1,0 +1,398 @@
+//! The single writer: group commit. Whatever appends are queued when the writer becomes free go into one
+//! transaction; each is acknowledged only after that transaction's commit returned (durable, as the store
+//! runs WAL with `synchronous=FULL`). The writer also owns each log's Merkle frontier, so it can emit the
+//! subtree hashes an append completes and sign checkpoints of a consistent (size, root).
+
+use crate::error::StoreError;
+use crate::keychain::KeySource;
+use crate::store::{Appended, LogInfo, NewRecord, StoredCheckpoint};
+use crate::tree;
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use vargate_proof::merkle::{Frontier, Hash, Subtree};
+use vargate_proof::record::{AuditRecord, RECORD_VERSION};
+use vargate_proof::{Checkpoint, NoteSigner};
+
+pub(crate) enum Command {
+    Append { tenant: String, records: Vec<NewRecord>, reply: oneshot::Sender<Result<Vec<Appended>, StoreError>> },
+    Checkpoint { tenant: String, reply: oneshot::Sender<Result<StoredCheckpoint, StoreError>> },
+}
+
+impl Command {
+    fn weight(&self) -> usize {
+        match self {
+            Command::Append { records, .. } => records.len(),
+            Command::Checkpoint { .. } => 1,
+        }
+    }
+}
+
+/// Per-log state the writer keeps between batches.
+struct LogState {
+    info: LogInfo,
+    frontier: Frontier,
+    /// Last (seq, leaf hash) of sessions seen recently.
+    sessions: HashMap<String, (u64, Hash)>,
+}
+
+pub(crate) struct Writer {
+    conn: SqliteConnection,
+    keys: Arc<dyn KeySource>,
+    max_batch: usize,
+    logs: HashMap<String, LogState>,
+    signers: HashMap<String, NoteSigner>,
+}
+
+/// One append command's rows, staged until its transaction commits.
+struct Staged {
+    records: Vec<(u64, AuditRecord, Vec<u8>, Hash)>,
+    acks: Vec<Appended>,
+}
+
+// SQLite allows 32766 bound parameters per statement.
+const RECORD_ROWS_PER_INSERT: usize = 32766 / 9;
+const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
+
+impl Writer {
+    pub(crate) fn new(conn: SqliteConnection, keys: Arc<dyn KeySource>, max_batch: usize) -> Self {
+        Writer { conn, keys, max_batch, logs: HashMap::new(), signers: HashMap::new() }
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        while let Some(first) = rx.recv().await {
+            let mut weight = first.weight();
+            let mut batch = vec![first];
+            while weight < self.max_batch {
+                match rx.try_recv() {
+                    Ok(cmd) => {
+                        weight += cmd.weight();
+                        batch.push(cmd);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(batch).await;
+        }
+        if let Err(e) = self.conn.close().await {
+            tracing::warn!("closing the log database: {e}");
+        }
+    }
+
+    async fn process(&mut self, batch: Vec<Command>) {
+        let mut appends = Vec::new();
+        let mut checkpoints = Vec::new();
+        for cmd in batch {
+            match cmd {
+                Command::Append { tenant, records, reply } => appends.push((tenant, records, reply)),
+                Command::Checkpoint { tenant, reply } => checkpoints.push((tenant, reply)),
+            }
+        }
+        if !appends.is_empty() {
+            self.commit_appends(appends).await;
+        }
+        for (tenant, reply) in checkpoints {
+            let result = self.checkpoint(&tenant).await;
+            let _ = reply.send(result);
+        }
+    }
+
+    async fn commit_appends(&mut self, appends: Vec<(String, Vec<NewRecord>, oneshot::Sender<Result<Vec<Appended>, StoreError>>)>) {
+        // Make sure every tenant's log exists first (its own small transaction), so a failing batch below
+        // leaves nothing half-created.
+        let mut ready = Vec::with_capacity(appends.len());
+        for (tenant, records, reply) in appends {
+            match self.ensure_log(&tenant).await {
+                Ok(()) => ready.push((tenant, records, reply)),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+        if ready.is_empty() {
+            return;
+        }
+        let jobs: Vec<(&str, &[NewRecord])> = ready.iter().map(|(t, r, _)| (t.as_str(), r.as_slice())).collect();
+        match self.write_batch(&jobs).await {
+            Ok(results) => {
+                for ((_, _, reply), result) in ready.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                // The transaction did not commit (or we cannot tell): forget cached state so it is reloaded
+                // from what is really on disk, and fail every append of the batch.
+                tracing::error!("audit log commit failed: {e}");
+                self.logs.clear();
+                let msg = e.to_string();
+                for (_, _, reply) in ready {
+                    let _ = reply.send(Err(StoreError::Corrupt(format!("commit failed, nothing was appended: {msg}"))));
+                }
+            }
+        }
+    }
+
+    /// Writes all jobs in one transaction. A job with an invalid record fails alone; a database error fails
+    /// the whole batch. In-memory state is only updated after the commit.
+    async fn write_batch(&mut self, jobs: &[(&str, &[NewRecord])]) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
+        let mut frontiers: HashMap<String, Frontier> = HashMap::new();
+        let mut heads: HashMap<(String, String), (u64, Hash)> = HashMap::new();
+        let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
+        let mut rows: Vec<(i64, u64, AuditRecord, Vec<u8>, Hash)> = Vec::new();
+        let mut results = Vec::with_capacity(jobs.len());
+
+        let mut tx = self.conn.begin().await?;
+        for (tenant, records) in jobs {
+            let Some(state) = self.logs.get(*tenant) else {
+                results.push(Err(StoreError::UnknownTenant((*tenant).to_owned())));
+                continue;
+            };
+            let log_id = state.info.id;
+            let mut frontier = frontiers.get(*tenant).cloned().unwrap_or_else(|| state.frontier.clone());
+            let mut staged = Staged { records: Vec::new(), acks: Vec::new() };
+            let mut job_heads: HashMap<String, (u64, Hash)> = HashMap::new();
+            let mut job_nodes = Vec::new();
+            let mut failed = None;
+            for rec in *records {
+                if let Err(e) = validate(rec) {
+                    failed = Some(e);
+                    break;
+                }
+                let key = ((*tenant).to_owned(), rec.session_id.clone());
+                let head = match job_heads.get(&rec.session_id).or_else(|| heads.get(&key)).or_else(|| state.sessions.get(&rec.session_id)) {
+                    Some(h) => Some(*h),
+                    None => load_head(&mut tx, log_id, &rec.session_id).await?,
+                };
+                let seq = head.map_or(0, |(s, _)| s + 1);
+                let record = AuditRecord {
+                    v: RECORD_VERSION,
+                    tenant: (*tenant).to_owned(),
+                    session_id: rec.session_id.clone(),
+                    seq,
+                    prev: head.map(|(_, h)| hex::encode(h)),
+                    ts: rec.ts.clone(),
+                    kind: rec.kind.clone(),
+                    source: rec.source.clone(),
+                    decision: rec.decision.clone(),
+                    payload: rec.payload.clone(),
+                };
+                let leaf = record.canonical_bytes();
+                let leaf_hash = vargate_proof::merkle::leaf_hash(&leaf);
+                let index = frontier.size();
+                frontier.push(leaf_hash, |s, h| {
+                    if tree::is_stored_level(s.level) {
+                        job_nodes.push((log_id, s, *h));
+                    }
+                });
+                job_heads.insert(rec.session_id.clone(), (seq, leaf_hash));
+                staged.acks.push(Appended { index, seq, leaf_hash });
+                staged.records.push((index, record, leaf, leaf_hash));
+            }
+            if let Some(e) = failed {
+                results.push(Err(e));
+                continue;
+            }
+            frontiers.insert((*tenant).to_owned(), frontier);
+            for (session, head) in job_heads {
+                heads.insert(((*tenant).to_owned(), session), head);
+            }
+            nodes.extend(job_nodes);
+            rows.extend(staged.records.into_iter().map(|(i, r, l, h)| (log_id, i, r, l, h)));
+            results.push(Ok(staged.acks));
+        }
+
+        for chunk in rows.chunks(RECORD_ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ");
+            qb.push_values(chunk, |mut b, (log_id, idx, rec, leaf, hash)| {
+                b.push_bind(*log_id)
+                    .push_bind(*idx as i64)
+                    .push_bind(rec.session_id.as_str())
+                    .push_bind(rec.seq as i64)
+                    .push_bind(rec.ts.as_str())
+                    .push_bind(rec.kind.as_str())
+                    .push_bind(rec.decision.as_str())
+                    .push_bind(hash.as_slice())
+                    .push_bind(leaf.as_slice());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        for chunk in nodes.chunks(NODE_ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO nodes (log_id, level, idx, hash) ");
+            qb.push_values(chunk, |mut b, (log_id, s, h)| {
+                b.push_bind(*log_id).push_bind(i64::from(s.level)).push_bind(s.index as i64).push_bind(h.as_slice());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+
+        for (tenant, frontier) in frontiers {
+            if let Some(state) = self.logs.get_mut(&tenant) {
+                state.frontier = frontier;
+            }
+        }
+        for ((tenant, session), head) in heads {
+            if let Some(state) = self.logs.get_mut(&tenant) {
+                state.sessions.insert(session, head);
+            }
+        }
+        Ok(results)
+    }
+
+    async fn signer(&mut self, origin: &str) -> Result<NoteSigner, StoreError> {
+        if let Some(s) = self.signers.get(origin) {
+            return Ok(s.clone());
+        }
+        // Keychains answer over D-Bus with blocking calls: keep them off the async workers.
+        let (keys, owned) = (self.keys.clone(), origin.to_owned());
+        let signer = tokio::task::spawn_blocking(move || keys.signer(&owned))
+            .await
+            .map_err(|e| StoreError::Key(format!("key lookup panicked: {e}")))?
+            .map_err(|e| StoreError::Key(e.to_string()))?;
+        self.signers.insert(origin.to_owned(), signer.clone());
+        Ok(signer)
+    }
+
+    /// Loads (creating if needed) the tenant's log and its frontier into memory.
+    async fn ensure_log(&mut self, tenant: &str) -> Result<(), StoreError> {
+        if self.logs.contains_key(tenant) {
+            return Ok(());
+        }
+        let existing: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, origin, vkey FROM logs WHERE tenant = ?").bind(tenant).fetch_optional(&mut self.conn).await?;
+        let info = match existing {
+            Some((id, origin, vkey)) => LogInfo { id, tenant: tenant.to_owned(), origin, vkey },
+            None => {
+                let install: String =
+                    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'install_id'").fetch_one(&mut self.conn).await?;
+                let origin = format!("vargate-{install}/{tenant}");
+                let vkey = self.signer(&origin).await?.verifier().to_vkey();
+                let id: i64 = sqlx::query_scalar("INSERT INTO logs (tenant, origin, vkey) VALUES (?, ?, ?) RETURNING id")
+                    .bind(tenant)
+                    .bind(&origin)
+                    .bind(&vkey)
+                    .fetch_one(&mut self.conn)
+                    .await?;
+                LogInfo { id, tenant: tenant.to_owned(), origin, vkey }
+            }
+        };
+        let size = tree::stored_size(&mut self.conn, info.id).await?;
+        let parts = Subtree::decompose(0..size);
+        let hashes = tree::subtree_hashes(&mut self.conn, info.id, &parts).await?;
+        let frontier = Frontier::from_parts(size, &hashes).ok_or_else(|| StoreError::Corrupt("frontier does not match the log size".into()))?;
+        self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions: HashMap::new() });
+        Ok(())
+    }
+
+    async fn checkpoint(&mut self, tenant: &str) -> Result<StoredCheckpoint, StoreError> {
+        self.ensure_log(tenant).await?;
+        let state = self.logs.get(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
+        let (log_id, origin, size, root) = (state.info.id, state.info.origin.clone(), state.frontier.size(), state.frontier.root());
+        let latest: Option<(i64, Vec<u8>, String)> =
+            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
+                .bind(log_id)
+                .fetch_optional(&mut self.conn)
+                .await?;
+        if let Some((latest_size, latest_root, note)) = latest
+            && latest_size as u64 == size
+        {
+            if latest_root != root {
+                return Err(StoreError::Corrupt(format!("stored checkpoint at size {size} has a different root")));
+            }
+            return Ok(StoredCheckpoint { size, root, note });
+        }
+        let signer = self.signer(&origin).await?;
+        let note = Checkpoint::new(&origin, size, root).sign(&signer).map_err(|e| StoreError::Key(e.to_string()))?;
+        sqlx::query("INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)")
+            .bind(log_id)
+            .bind(size as i64)
+            .bind(root.as_slice())
+            .bind(&note)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(StoredCheckpoint { size, root, note })
+    }
+}
+
+async fn load_head(conn: &mut SqliteConnection, log_id: i64, session: &str) -> Result<Option<(u64, Hash)>, StoreError> {
+    let row: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, leaf_hash FROM records WHERE log_id = ? AND session_id = ? ORDER BY seq DESC LIMIT 1")
+            .bind(log_id)
+            .bind(session)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(seq, hash)| {
+        let hash = hash.try_into().map_err(|_| StoreError::Corrupt("leaf hash is not 32 bytes".into()))?;
+        Ok((seq as u64, hash))
+    })
+    .transpose()
+}
+
+fn validate(rec: &NewRecord) -> Result<(), StoreError> {
+    let bad = |what: &str| Err(StoreError::InvalidRecord(what.to_owned()));
+    if rec.session_id.is_empty() || rec.session_id.len() > 256 {
+        return bad("session_id must be 1-256 characters");
+    }
+    if rec.kind.is_empty() || rec.kind.len() > 128 {
+        return bad("type must be 1-128 characters");
+    }
+    if rec.source.is_empty() || rec.decision.is_empty() {
+        return bad("source and decision must not be empty");
+    }
+    if !is_rfc3339(&rec.ts) {
+        return bad("ts must be an RFC 3339 timestamp such as 2026-11-25T10:00:00Z");
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with field ranges checked.
+pub(crate) fn is_rfc3339(ts: &str) -> bool {
+    let b = ts.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let num = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u32>().ok()).unwrap_or(99);
+    if b.len() < 20 || !digits(0..4) || !digits(5..7) || !digits(8..10) || !digits(11..13) || !digits(14..16) || !digits(17..19) {
+        return false;
+    }
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if !seps.iter().all(|(i, c)| b.get(*i) == Some(c)) || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return false;
+    }
+    if !(1..=12).contains(&num(5..7)) || !(1..=31).contains(&num(8..10)) || num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 60 {
+        return false;
+    }
+    let mut rest = &ts[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        "Z" | "z" => true,
+        off => {
+            let o = off.as_bytes();
+            o.len() == 6
+                && matches!(o.first(), Some(b'+' | b'-'))
+                && o.get(3) == Some(&b':')
+                && off.get(1..3).and_then(|h| h.parse::<u32>().ok()).is_some_and(|h| h <= 23)
+                && off.get(4..6).and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m <= 59)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_rfc3339;
+
+    #[test]
+    fn rfc3339_timestamps() {
+        for ok in ["2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00+01:00", "2026-02-01t00:00:60z"] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in ["", "2026-11-25", "2026-13-25T10:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T10:00:00", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00+1:00", "２０２６-11-25T10:00:00Z"] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+}

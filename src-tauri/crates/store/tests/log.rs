@@ -1,0 +1,150 @@
+//! The audit log end to end on a real SQLite file: appends, chains, proofs, checkpoints, append-only.
+
+mod common;
+
+use common::{open, record};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use vargate_proof::merkle::{self, MemoryTree};
+use vargate_proof::{NoteVerifier, verify_proof_file};
+use vargate_store::StoreError;
+
+#[tokio::test]
+async fn appends_chain_per_session_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let a0 = store.append("acme", record("s1", 0)).await.unwrap();
+    let b0 = store.append("acme", record("s2", 0)).await.unwrap();
+    let a1 = store.append("acme", record("s1", 1)).await.unwrap();
+    assert_eq!((a0.index, a0.seq, b0.index, b0.seq, a1.index, a1.seq), (0, 0, 1, 0, 2, 1));
+    let cp = store.checkpoint("acme").await.unwrap();
+    assert_eq!(cp.size, 3);
+    store.close().await;
+
+    let store = open(dir.path()).await;
+    let a2 = store.append("acme", record("s1", 2)).await.unwrap();
+    assert_eq!((a2.index, a2.seq), (3, 2));
+    let report = store.check_integrity("acme").await.unwrap();
+    assert_eq!((report.size, report.sessions, report.checkpoints), (4, 2, 1));
+    // Another tenant is another log, starting at index 0.
+    assert_eq!(store.append("globex", record("s1", 0)).await.unwrap().index, 0);
+    assert_ne!(store.log("acme").await.unwrap().origin, store.log("globex").await.unwrap().origin);
+}
+
+#[tokio::test]
+async fn session_proof_verifies_and_pins_to_the_log_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    for i in 0..50 {
+        store.append("acme", record(if i % 3 == 0 { "target" } else { "other" }, i)).await.unwrap();
+    }
+    let file = store.session_proof("acme", "target").await.unwrap();
+    assert_eq!(file.entries.len(), 17);
+    let bytes = serde_json::to_vec(&file).unwrap();
+    let key = NoteVerifier::parse(&store.log("acme").await.unwrap().vkey).unwrap();
+    let verdict = verify_proof_file(&bytes, Some(&key)).unwrap();
+    assert!(verdict.passed(), "{verdict:#?}");
+    let other = vargate_proof::NoteSigner::from_seed(&key.name, [1u8; 32]).unwrap();
+    assert!(!verify_proof_file(&bytes, Some(other.verifier())).unwrap().passed());
+    assert!(matches!(store.session_proof("acme", "nope").await, Err(StoreError::UnknownSession { .. })));
+}
+
+#[tokio::test]
+async fn rows_cannot_be_updated_or_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    store.append("acme", record("s", 0)).await.unwrap();
+    store.checkpoint("acme").await.unwrap();
+    store.close().await;
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", dir.path().join("log.db").display()))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE records SET decision = 'allow'",
+        "DELETE FROM records",
+        "UPDATE checkpoints SET size = 9",
+        "DELETE FROM checkpoints",
+        "DELETE FROM logs",
+        "UPDATE logs SET vkey = 'x'",
+    ] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appenders_share_commits_and_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let mut tasks = Vec::new();
+    for t in 0..32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acks = Vec::new();
+            for i in 0..50 {
+                acks.push(store.append("acme", record(&format!("s{t}"), i)).await.unwrap());
+            }
+            acks
+        }));
+    }
+    let mut indices = Vec::new();
+    for (t, task) in tasks.into_iter().enumerate() {
+        let acks = task.await.unwrap();
+        assert_eq!(acks.iter().map(|a| a.seq).collect::<Vec<_>>(), (0..50).collect::<Vec<_>>(), "session s{t}");
+        indices.extend(acks.iter().map(|a| a.index));
+    }
+    indices.sort_unstable();
+    assert_eq!(indices, (0..1600).collect::<Vec<_>>());
+    assert_eq!(store.check_integrity("acme").await.unwrap().size, 1600);
+}
+
+#[tokio::test]
+async fn bad_records_and_tenants_are_refused_without_side_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    assert!(matches!(store.append("bad tenant", record("s", 0)).await, Err(StoreError::InvalidTenant(_))));
+    let mut bad = record("s", 1);
+    bad.ts = "yesterday".into();
+    let batch = vec![record("s", 0), bad];
+    assert!(matches!(store.append_batch("acme", batch).await, Err(StoreError::InvalidRecord(_))));
+    assert_eq!(store.size("acme").await.unwrap(), 0);
+    let ok = store.append("acme", record("s", 0)).await.unwrap();
+    assert_eq!((ok.index, ok.seq), (0, 0));
+    assert!(matches!(store.inclusion_proof("acme", 0, 5).await, Err(StoreError::BeyondLog { requested: 5, size: 1 })));
+}
+
+/// Every proof the store hands out verifies, for random tree sizes, indices and pairs of sizes.
+#[test]
+fn stored_proofs_verify_for_random_sizes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, tree) = rt.block_on(async {
+        let store = open(dir.path()).await;
+        let mut hashes = Vec::new();
+        let mut n = 0u64;
+        // Uneven batch sizes so that subtrees complete inside and across commits.
+        for batch in [1usize, 2, 5, 13, 64, 255, 256, 1000, 700, 1] {
+            let recs = (0..batch).map(|_| { n += 1; record(&format!("s{}", n % 7), n) }).collect();
+            hashes.extend(store.append_batch("acme", recs).await.unwrap().iter().map(|a| a.leaf_hash));
+        }
+        (store, MemoryTree::new(hashes))
+    });
+    let n = tree.size();
+    let mut runner = TestRunner::new(Config { cases: 300, ..Config::default() });
+    runner
+        .run(&(1..=n, any::<u64>(), 0..=n), |(size, seed, other)| {
+            let index = seed % size;
+            let (size1, size2) = (other.min(size), other.max(size));
+            rt.block_on(async {
+                let root = tree.root_at(size).unwrap();
+                prop_assert_eq!(store.root_at("acme", size).await.unwrap(), root);
+                let proof = store.inclusion_proof("acme", index, size).await.unwrap();
+                prop_assert!(merkle::verify_inclusion(index, size, &tree.range_hash(index..index + 1).unwrap(), &proof, &root).is_ok());
+                let proof = store.consistency_proof("acme", size1, size2).await.unwrap();
+                let (r1, r2) = (tree.root_at(size1).unwrap(), tree.root_at(size2).unwrap());
+                prop_assert!(merkle::verify_consistency(size1, size2, &proof, &r1, &r2).is_ok());
+                Ok(())
+            })
+        })
+        .unwrap();
+}
