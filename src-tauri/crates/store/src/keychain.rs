@@ -26,6 +26,8 @@ pub enum KeyError {
     Keychain { kind: KeystoreKind, origin: String, source: keyring_core::Error },
     #[error("stored key for {origin:?} is unreadable: {reason}")]
     BadKey { origin: String, reason: String },
+    #[error("keychain thread: {0}")]
+    Thread(String),
     #[error("key file {path}: {source}")]
     File { path: PathBuf, source: std::io::Error },
 }
@@ -69,10 +71,13 @@ enum Backend {
     File(PathBuf),
 }
 
-/// The real key source.
+type Request = (String, std::sync::mpsc::Sender<Result<NoteSigner, KeyError>>);
+
+/// The real key source. The keychain client lives on a thread of its own: the Secret Service client makes
+/// blocking D-Bus calls (even when it is dropped), which must never happen on an async runtime's workers.
 pub struct Keychain {
     kind: KeystoreKind,
-    backend: Backend,
+    requests: std::sync::Mutex<std::sync::mpsc::Sender<Request>>,
 }
 
 impl fmt::Debug for Keychain {
@@ -82,16 +87,52 @@ impl fmt::Debug for Keychain {
 }
 
 impl Keychain {
-    /// Connects to the keystore. Blocking (D-Bus round trips): call it off the async runtime.
+    /// Connects to the keystore, failing if it cannot be reached.
     pub fn open(kind: KeystoreKind) -> Result<Self, KeyError> {
-        let backend = match &kind {
-            KeystoreKind::SecretService => Backend::Os(
-                zbus_secret_service_keyring_store::Store::new()
-                    .map_err(|source| KeyError::Unavailable { kind: kind.clone(), source })?,
-            ),
-            KeystoreKind::Keyutils => Backend::Os(
-                linux_keyutils_keyring_store::Store::new().map_err(|source| KeyError::Unavailable { kind: kind.clone(), source })?,
-            ),
+        let (requests, rx) = std::sync::mpsc::channel::<Request>();
+        let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+        let thread_kind = kind.clone();
+        std::thread::Builder::new()
+            .name("vargate-keychain".into())
+            .spawn(move || match Backend::open(&thread_kind) {
+                Ok(backend) => {
+                    let _ = opened_tx.send(Ok(()));
+                    for (origin, reply) in rx {
+                        let _ = reply.send(backend.signer(&thread_kind, &origin));
+                    }
+                }
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| KeyError::Thread(e.to_string()))?;
+        opened_rx.recv().map_err(|e| KeyError::Thread(e.to_string()))??;
+        Ok(Keychain { kind, requests: std::sync::Mutex::new(requests) })
+    }
+
+    pub fn kind(&self) -> &KeystoreKind {
+        &self.kind
+    }
+}
+
+impl KeySource for Keychain {
+    /// Blocking: call it off the async runtime (e.g. in `spawn_blocking`).
+    fn signer(&self, origin: &str) -> Result<NoteSigner, KeyError> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        {
+            let requests = self.requests.lock().map_err(|_| KeyError::Thread("keychain lock poisoned".into()))?;
+            requests.send((origin.to_owned(), reply)).map_err(|_| KeyError::Thread("keychain thread stopped".into()))?;
+        }
+        answer.recv().map_err(|_| KeyError::Thread("keychain thread stopped".into()))?
+    }
+}
+
+impl Backend {
+    fn open(kind: &KeystoreKind) -> Result<Self, KeyError> {
+        let unavailable = |source| KeyError::Unavailable { kind: kind.clone(), source };
+        Ok(match kind {
+            KeystoreKind::SecretService => Backend::Os(zbus_secret_service_keyring_store::Store::new().map_err(unavailable)?),
+            KeystoreKind::Keyutils => Backend::Os(linux_keyutils_keyring_store::Store::new().map_err(unavailable)?),
             KeystoreKind::InsecureFile(dir) => {
                 tracing::warn!(
                     "checkpoint signing keys are kept in plain files under {}: anyone who can read them can forge checkpoints; use the OS keychain in production",
@@ -99,24 +140,16 @@ impl Keychain {
                 );
                 Backend::File(dir.clone())
             }
-        };
-        Ok(Keychain { kind, backend })
+        })
     }
 
-    pub fn kind(&self) -> &KeystoreKind {
-        &self.kind
-    }
-
-    fn load(&self, origin: &str) -> Result<Option<String>, KeyError> {
-        match &self.backend {
-            Backend::Os(store) => {
-                let entry = self.entry(store, origin)?;
-                match entry.get_password() {
-                    Ok(s) => Ok(Some(s)),
-                    Err(keyring_core::Error::NoEntry) => Ok(None),
-                    Err(source) => Err(self.failure(origin, source)),
-                }
-            }
+    fn load(&self, kind: &KeystoreKind, origin: &str) -> Result<Option<String>, KeyError> {
+        match self {
+            Backend::Os(store) => match entry(kind, store, origin)?.get_password() {
+                Ok(s) => Ok(Some(s)),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(source) => Err(failure(kind, origin, source)),
+            },
             Backend::File(dir) => {
                 let path = key_path(dir, origin);
                 match std::fs::read_to_string(&path) {
@@ -128,9 +161,9 @@ impl Keychain {
         }
     }
 
-    fn save(&self, origin: &str, skey: &str) -> Result<(), KeyError> {
-        match &self.backend {
-            Backend::Os(store) => self.entry(store, origin)?.set_password(skey).map_err(|source| self.failure(origin, source)),
+    fn save(&self, kind: &KeystoreKind, origin: &str, skey: &str) -> Result<(), KeyError> {
+        match self {
+            Backend::Os(store) => entry(kind, store, origin)?.set_password(skey).map_err(|source| failure(kind, origin, source)),
             Backend::File(dir) => {
                 let path = key_path(dir, origin);
                 write_private(&path, skey).map_err(|source| KeyError::File { path, source })
@@ -138,13 +171,36 @@ impl Keychain {
         }
     }
 
-    fn entry(&self, store: &Arc<keyring_core::CredentialStore>, origin: &str) -> Result<keyring_core::Entry, KeyError> {
-        keyring_core::Entry::new_in_store(store, SERVICE, origin).map_err(|source| self.failure(origin, source))
+    fn signer(&self, kind: &KeystoreKind, origin: &str) -> Result<NoteSigner, KeyError> {
+        let bad = |reason: String| KeyError::BadKey { origin: origin.to_owned(), reason };
+        if let Some(skey) = self.load(kind, origin)? {
+            let signer = NoteSigner::parse(&skey).map_err(|e| bad(e.to_string()))?;
+            if signer.verifier().name != origin {
+                return Err(bad(format!("it is named {:?}", signer.verifier().name)));
+            }
+            return Ok(signer);
+        }
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        let signer = NoteSigner::from_seed(origin, seed).map_err(|e| bad(e.to_string()))?;
+        self.save(kind, origin, &signer.to_skey())?;
+        // Read it back: a key we cannot find again would orphan every checkpoint signed with it.
+        match self.load(kind, origin)? {
+            Some(stored) if stored == signer.to_skey() => {
+                tracing::info!(origin, kind = %kind, "created checkpoint signing key {}", signer.verifier().to_vkey());
+                Ok(signer)
+            }
+            _ => Err(bad("the keychain did not return the key just stored".into())),
+        }
     }
+}
 
-    fn failure(&self, origin: &str, source: keyring_core::Error) -> KeyError {
-        KeyError::Keychain { kind: self.kind.clone(), origin: origin.to_owned(), source }
-    }
+fn entry(kind: &KeystoreKind, store: &Arc<keyring_core::CredentialStore>, origin: &str) -> Result<keyring_core::Entry, KeyError> {
+    keyring_core::Entry::new_in_store(store, SERVICE, origin).map_err(|source| failure(kind, origin, source))
+}
+
+fn failure(kind: &KeystoreKind, origin: &str, source: keyring_core::Error) -> KeyError {
+    KeyError::Keychain { kind: kind.clone(), origin: origin.to_owned(), source }
 }
 
 fn key_path(dir: &std::path::Path, origin: &str) -> PathBuf {
@@ -161,31 +217,6 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
-}
-
-impl KeySource for Keychain {
-    fn signer(&self, origin: &str) -> Result<NoteSigner, KeyError> {
-        let bad = |reason: String| KeyError::BadKey { origin: origin.to_owned(), reason };
-        if let Some(skey) = self.load(origin)? {
-            let signer = NoteSigner::parse(&skey).map_err(|e| bad(e.to_string()))?;
-            if signer.verifier().name != origin {
-                return Err(bad(format!("it is named {:?}", signer.verifier().name)));
-            }
-            return Ok(signer);
-        }
-        let mut seed = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut seed);
-        let signer = NoteSigner::from_seed(origin, seed).map_err(|e| bad(e.to_string()))?;
-        self.save(origin, &signer.to_skey())?;
-        // Read it back: a key we cannot find again would orphan every checkpoint signed with it.
-        match self.load(origin)? {
-            Some(stored) if stored == signer.to_skey() => {
-                tracing::info!(origin, kind = %self.kind, "created checkpoint signing key {}", signer.verifier().to_vkey());
-                Ok(signer)
-            }
-            _ => Err(bad("the keychain did not return the key just stored".into())),
-        }
-    }
 }
 
 /// A fixed key, for tests and benchmarks of the log itself (the keychain has its own tests).

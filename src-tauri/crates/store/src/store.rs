@@ -25,6 +25,13 @@ pub struct NewRecord {
     pub payload: serde_json::Value,
 }
 
+impl NewRecord {
+    /// Checks what the log requires of a record (non-empty names, an RFC 3339 timestamp).
+    pub fn validate(&self) -> Result<(), StoreError> {
+        crate::writer::validate(self)
+    }
+}
+
 /// What an acknowledged append got: durable from the moment this is returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {

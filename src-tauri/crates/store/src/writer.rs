@@ -155,7 +155,7 @@ impl Writer {
             let mut job_nodes = Vec::new();
             let mut failed = None;
             for rec in *records {
-                if let Err(e) = validate(rec) {
+                if let Err(e) = rec.validate() {
                     failed = Some(e);
                     break;
                 }
@@ -329,7 +329,7 @@ async fn load_head(conn: &mut SqliteConnection, log_id: i64, session: &str) -> R
     .transpose()
 }
 
-fn validate(rec: &NewRecord) -> Result<(), StoreError> {
+pub(crate) fn validate(rec: &NewRecord) -> Result<(), StoreError> {
     let bad = |what: &str| Err(StoreError::InvalidRecord(what.to_owned()));
     if rec.session_id.is_empty() || rec.session_id.len() > 256 {
         return bad("session_id must be 1-256 characters");

@@ -1,0 +1,154 @@
+//! `vargate`: the command line for platform engineers and auditors. Every command takes `--data-dir`.
+//! Invariant: this binary only parses arguments, wires crates together and prints; logic lives in the crates.
+
+mod import;
+mod verify;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vargate_store::{Keychain, KeystoreKind, Store, StoreOptions};
+
+#[derive(Debug, Parser)]
+#[command(name = "vargate", version, about = "Vargate: governance and tamper-evident audit for managed AI agents")]
+struct Cli {
+    /// Directory holding the audit database and local state.
+    #[arg(long, global = true, env = "VARGATE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where checkpoint signing keys live: secret-service, keyutils, or insecure-file:DIR (warned).
+    #[arg(long, global = true, env = "VARGATE_KEYSTORE", default_value = "secret-service")]
+    keystore: KeystoreKind,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with a tenant's audit log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Sign a checkpoint of a tenant's log now (if it grew) and print it.
+    Checkpoint {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Write a standalone proof file for one session.
+    Proof {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        session: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a proof file offline. Exit 0: every check passed; 1: a check failed; 2: unreadable input.
+    Verify {
+        file: PathBuf,
+        /// The log's published verifier key (C2SP vkey) to pin the checkpoint signature to.
+        #[arg(long)]
+        key: Option<String>,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Append records from a JSON Lines file; a file with any bad line imports nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Recompute every hash, chain and checkpoint of a tenant's log from its records.
+    Check {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARGATE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    if let Command::Verify { file, key, json } = &cli.command {
+        // Verification is offline and pure: no runtime, no data dir, no keychain.
+        return verify::run(file, key.as_deref(), *json);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    match &cli.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => Ok(dirs::data_dir().context("no application data directory on this system; pass --data-dir")?.join("vargate")),
+    }
+}
+
+async fn open_store(cli: &Cli) -> Result<Store> {
+    let dir = data_dir(cli)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    let kind = cli.keystore.clone();
+    let keychain = tokio::task::spawn_blocking(move || Keychain::open(kind)).await?.context("opening the keychain")?;
+    Store::open(&dir.join("vargate.db"), Arc::new(keychain), StoreOptions::default())
+        .await
+        .with_context(|| format!("opening the audit log in {}", dir.display()))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let store = open_store(&cli).await?;
+    match &cli.command {
+        Command::Log(LogCommand::Import { file, tenant }) => import::run(&store, file, tenant).await?,
+        Command::Log(LogCommand::Check { tenant }) => {
+            let r = store.check_integrity(tenant).await?;
+            println!(
+                "log {tenant}: {} records, {} sessions, {} stored subtree hashes, {} checkpoints, root {} — all consistent",
+                r.size,
+                r.sessions,
+                r.stored_nodes,
+                r.checkpoints,
+                hex(&r.root)
+            );
+        }
+        Command::Checkpoint { tenant } => {
+            let cp = store.checkpoint(tenant).await?;
+            print!("{}", cp.note);
+        }
+        Command::Proof { tenant, session, out } => {
+            let file = store.session_proof(tenant, session).await?;
+            let json = serde_json::to_vec_pretty(&file)?;
+            std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} records of session {session}, checkpoint size {})", out.display(), file.entries.len(), checkpoint_size(&file.checkpoint));
+        }
+        Command::Verify { .. } => unreachable!("handled before the runtime starts"),
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn checkpoint_size(note: &str) -> String {
+    note.lines().nth(1).unwrap_or("?").to_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
