@@ -38,3 +38,39 @@ pub struct ProofEntry {
     /// Lowercase hex hashes of the RFC 6962 inclusion proof, leaf level first.
     pub inclusion_proof: Vec<String>,
 }
+
+/// Builds a session's proof file from a whole log held in memory (leaf bytes in log order), signing a
+/// checkpoint of all of it. The store builds the same file from stored subtree hashes; this independent
+/// path serves small exports, tests and benchmarks.
+pub fn build_from_leaves(leaves: &[Vec<u8>], tenant: &str, session_id: &str, signer: &crate::NoteSigner) -> Result<ProofFile, String> {
+    use crate::merkle::{MemoryTree, leaf_hash};
+    use base64::Engine as _;
+    let tree = MemoryTree::new(leaves.iter().map(|l| leaf_hash(l)).collect());
+    let size = tree.size();
+    let root = tree.root_at(size).ok_or("empty tree")?;
+    let origin = signer.verifier().name.clone();
+    let checkpoint = crate::Checkpoint::new(&origin, size, root).sign(signer).map_err(|e| e.to_string())?;
+    let mut entries = Vec::new();
+    let mut head = String::new();
+    for (index, leaf) in leaves.iter().enumerate() {
+        let record = crate::AuditRecord::from_leaf(leaf).map_err(|e| format!("leaf {index}: {e}"))?;
+        if record.tenant != tenant || record.session_id != session_id {
+            continue;
+        }
+        let index = index as u64;
+        let proof = tree.inclusion_proof(index, size).ok_or("proof out of range")?;
+        head = hex::encode(leaf_hash(leaf));
+        entries.push(ProofEntry {
+            index,
+            leaf: base64::engine::general_purpose::STANDARD.encode(leaf),
+            inclusion_proof: proof.iter().map(hex::encode).collect(),
+        });
+    }
+    Ok(ProofFile {
+        format: PROOF_FORMAT.to_owned(),
+        checkpoint,
+        log_vkey: signer.verifier().to_vkey(),
+        session: SessionChain { tenant: tenant.to_owned(), session_id: session_id.to_owned(), length: entries.len() as u64, head },
+        entries,
+    })
+}

@@ -180,6 +180,16 @@ impl Store {
         crate::tree::stored_size(&mut conn, log.id).await
     }
 
+    /// The leaf bytes (canonical record) at `index`, if the log has that many records.
+    pub async fn leaf(&self, tenant: &str, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let log = self.log(tenant).await?;
+        Ok(sqlx::query_scalar("SELECT leaf FROM records WHERE log_id = ? AND idx = ?")
+            .bind(log.id)
+            .bind(index as i64)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
     pub async fn latest_checkpoint(&self, tenant: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
         let log = self.log(tenant).await?;
         let row: Option<(i64, Vec<u8>, String)> =

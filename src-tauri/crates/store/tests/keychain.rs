@@ -1,0 +1,55 @@
+//! The checkpoint signing key in a real OS keychain. `scripts/test` runs this inside a private D-Bus with
+//! gnome-keyring's Secret Service and sets VARGATE_KEYSTORE; under CI a missing keychain is a failure.
+
+use std::sync::Arc;
+use vargate_store::{KeySource, Keychain, KeystoreKind, Store, StoreOptions};
+
+fn keystore() -> Option<KeystoreKind> {
+    match std::env::var("VARGATE_KEYSTORE") {
+        Ok(k) => Some(k.parse().expect("VARGATE_KEYSTORE")),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI must run the keychain test against a real keychain"),
+        Err(_) => {
+            eprintln!("skipped: set VARGATE_KEYSTORE (scripts/test does) to test against a real keychain");
+            None
+        }
+    }
+}
+
+#[test]
+fn signing_key_is_created_once_and_found_again() {
+    let Some(kind) = keystore() else { return };
+    let origin = format!("vargate-keychain-test-{}/acme", std::process::id());
+    let first = Keychain::open(kind.clone()).unwrap().signer(&origin).unwrap();
+    // A new client (as after a restart) finds the same key.
+    let again = Keychain::open(kind).unwrap().signer(&origin).unwrap();
+    assert_eq!(first.verifier(), again.verifier());
+    assert_eq!(first.verifier().name, origin);
+}
+
+#[tokio::test]
+async fn store_signs_checkpoints_with_the_keychain_key_and_drops_cleanly() {
+    let Some(kind) = keystore() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = tokio::task::spawn_blocking(move || Keychain::open(kind)).await.unwrap().unwrap();
+    let store = Store::open(&dir.path().join("log.db"), Arc::new(keychain), StoreOptions::default()).await.unwrap();
+    store.append("acme", vargate_store::NewRecord {
+        session_id: "s".into(),
+        ts: "2026-11-25T10:00:00Z".into(),
+        kind: "agent.message".into(),
+        source: "test".into(),
+        decision: "observed".into(),
+        payload: serde_json::json!({}),
+    }).await.unwrap();
+    let cp = store.checkpoint("acme").await.unwrap();
+    let key = vargate_proof::NoteVerifier::parse(&store.log("acme").await.unwrap().vkey).unwrap();
+    assert_eq!(vargate_proof::Checkpoint::open(&cp.note, &[key]).unwrap().size, 1);
+    // Dropping the store (and with it the keychain client) inside the runtime must not panic.
+    store.close().await;
+}
+
+#[test]
+fn unknown_keystore_names_are_rejected_clearly() {
+    let err = "keepass".parse::<KeystoreKind>().unwrap_err();
+    assert!(err.contains("secret-service"), "{err}");
+    assert!("insecure-file:".parse::<KeystoreKind>().is_err());
+}
