@@ -48,9 +48,14 @@ fn for_each_record(path: &Path, mut each: impl FnMut(NewRecord) -> Result<()>) -
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(&line).with_context(|| format!("{}:{lineno}: not a valid record", path.display()))?;
+        let invalid = || format!("{}:{lineno}: not a valid record", path.display());
+        let value: serde_json::Value = serde_json::from_str(&line).with_context(invalid)?;
+        if value.get("payload").is_some_and(|p| !p.is_object()) {
+            bail!("{}: payload must be a JSON object", invalid());
+        }
+        let parsed: Line = serde_json::from_value(value).with_context(invalid)?;
         let record = parsed.into_record();
-        record.validate().with_context(|| format!("{}:{lineno}: not a valid record", path.display()))?;
+        record.validate().with_context(invalid)?;
         each(record)?;
         count += 1;
     }
