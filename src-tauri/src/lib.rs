@@ -35,10 +35,6 @@ mod tests {
     fn version_is_a_semver_triple() {
         let parts: Vec<&str> = super::version().split('.').collect();
         assert_eq!(parts.len(), 3, "{}", super::version());
-        assert!(
-            parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        );
+        assert!(parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
     }
 }

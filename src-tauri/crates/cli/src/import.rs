@@ -44,7 +44,8 @@ fn for_each_record(path: &Path, mut each: impl FnMut(NewRecord) -> Result<()>) -
     let mut count = 0;
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let lineno = n + 1;
-        let line = line.with_context(|| format!("{}:{lineno}: cannot read line (is the file UTF-8 text?)", path.display()))?;
+        let line =
+            line.with_context(|| format!("{}:{lineno}: cannot read line (is the file UTF-8 text?)", path.display()))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -69,7 +70,8 @@ pub async fn run(store: &Store, path: &Path, tenant: &str) -> Result<()> {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec}, {eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     // Parse on a blocking thread and append here; a bounded channel keeps memory flat for large files.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRecord>>(4);
@@ -91,7 +93,8 @@ pub async fn run(store: &Store, path: &Path, tenant: &str) -> Result<()> {
     let mut imported = 0u64;
     let mut first_index = None;
     while let Some(batch) = rx.recv().await {
-        let acks = store.append_batch(tenant, batch).await.with_context(|| format!("appending after {imported} records"))?;
+        let acks =
+            store.append_batch(tenant, batch).await.with_context(|| format!("appending after {imported} records"))?;
         first_index = first_index.or(acks.first().map(|a| a.index));
         imported += acks.len() as u64;
         bar.set_position(imported);

@@ -100,7 +100,9 @@ fn main() -> ExitCode {
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data_dir {
         Some(d) => Ok(d.clone()),
-        None => Ok(dirs::data_dir().context("no application data directory on this system; pass --data-dir")?.join("vargate")),
+        None => Ok(dirs::data_dir()
+            .context("no application data directory on this system; pass --data-dir")?
+            .join("vargate")),
     }
 }
 
@@ -137,7 +139,12 @@ async fn run(cli: Cli) -> Result<()> {
             let file = store.session_proof(tenant, session).await?;
             let json = serde_json::to_vec_pretty(&file)?;
             std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} ({} records of session {session}, checkpoint size {})", out.display(), file.entries.len(), checkpoint_size(&file.checkpoint));
+            println!(
+                "wrote {} ({} records of session {session}, checkpoint size {})",
+                out.display(),
+                file.entries.len(),
+                checkpoint_size(&file.checkpoint)
+            );
         }
         Command::Verify { .. } => unreachable!("handled before the runtime starts"),
     }

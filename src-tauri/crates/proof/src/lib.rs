@@ -8,13 +8,7 @@
 //! face untrusted bytes, so panicking constructs (`unwrap`, indexing, `panic!`) are denied outside tests.
 #![cfg_attr(
     not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable
-    )
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)
 )]
 
 pub mod checkpoint;
@@ -27,6 +21,6 @@ pub mod verify;
 pub use checkpoint::Checkpoint;
 pub use merkle::{Hash, Subtree};
 pub use note::{NoteSigner, NoteVerifier};
-pub use proof_file::{ProofEntry, ProofFile, SessionChain, PROOF_FORMAT};
+pub use proof_file::{PROOF_FORMAT, ProofEntry, ProofFile, SessionChain};
 pub use record::AuditRecord;
 pub use verify::{Check, CheckStatus, Verdict, VerifyError, verify_proof_file};

@@ -68,9 +68,12 @@ fn decompose_inclusion(index: u64, size: u64) -> (usize, usize) {
 }
 
 fn chain_inner(seed: Hash, proof: &[Hash], index: u64) -> Hash {
-    proof.iter().enumerate().fold(seed, |acc, (i, h)| {
-        if (index >> i) & 1 == 0 { node_hash(&acc, h) } else { node_hash(h, &acc) }
-    })
+    proof.iter().enumerate().fold(
+        seed,
+        |acc, (i, h)| {
+            if (index >> i) & 1 == 0 { node_hash(&acc, h) } else { node_hash(h, &acc) }
+        },
+    )
 }
 
 fn chain_inner_right(seed: Hash, proof: &[Hash], index: u64) -> Hash {
@@ -95,13 +98,25 @@ pub fn root_from_inclusion_proof(index: u64, size: u64, leaf_hash: &Hash, proof:
 }
 
 /// Verifies an RFC 6962 inclusion proof (hashes ordered leaf level first).
-pub fn verify_inclusion(index: u64, size: u64, leaf_hash: &Hash, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf_hash: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     let calculated = root_from_inclusion_proof(index, size, leaf_hash, proof)?;
     if &calculated == root { Ok(()) } else { Err(mismatch(&calculated, root)) }
 }
 
 /// Verifies an RFC 6962 consistency proof between a tree of `size1` leaves and a tree of `size2` leaves.
-pub fn verify_consistency(size1: u64, size2: u64, proof: &[Hash], root1: &Hash, root2: &Hash) -> Result<(), ProofError> {
+pub fn verify_consistency(
+    size1: u64,
+    size2: u64,
+    proof: &[Hash],
+    root1: &Hash,
+    root2: &Hash,
+) -> Result<(), ProofError> {
     if size2 < size1 {
         return Err(ProofError::SizesReversed { size1, size2 });
     }

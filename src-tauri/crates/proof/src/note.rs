@@ -83,8 +83,10 @@ impl NoteVerifier {
         if *alg != ALG_ED25519 {
             return Err(NoteError::MalformedVerifierKey("key type is not Ed25519 (0x01)"));
         }
-        let key: [u8; 32] = key.try_into().map_err(|_| NoteError::MalformedVerifierKey("Ed25519 key is not 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&key).map_err(|_| NoteError::MalformedVerifierKey("invalid Ed25519 point"))?;
+        let key: [u8; 32] =
+            key.try_into().map_err(|_| NoteError::MalformedVerifierKey("Ed25519 key is not 32 bytes"))?;
+        let key =
+            VerifyingKey::from_bytes(&key).map_err(|_| NoteError::MalformedVerifierKey("invalid Ed25519 point"))?;
         let verifier = NoteVerifier::new(name, key)?;
         if verifier.key_id != id {
             return Err(NoteError::MalformedVerifierKey("key id does not match the key"));
@@ -216,7 +218,9 @@ impl Note {
             if signatures.len() >= MAX_SIGNATURES {
                 return Err(NoteError::TooManySignatures);
             }
-            let rest = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed("signature line does not start with an em dash"))?;
+            let rest = line
+                .strip_prefix(SIG_PREFIX)
+                .ok_or(NoteError::Malformed("signature line does not start with an em dash"))?;
             let (name, b64) = rest.split_once(' ').ok_or(NoteError::Malformed("signature line lacks a signature"))?;
             if !valid_key_name(name) {
                 return Err(NoteError::Malformed("signature line has an invalid key name"));

@@ -42,7 +42,12 @@ pub struct ProofEntry {
 /// Builds a session's proof file from a whole log held in memory (leaf bytes in log order), signing a
 /// checkpoint of all of it. The store builds the same file from stored subtree hashes; this independent
 /// path serves small exports, tests and benchmarks.
-pub fn build_from_leaves(leaves: &[Vec<u8>], tenant: &str, session_id: &str, signer: &crate::NoteSigner) -> Result<ProofFile, String> {
+pub fn build_from_leaves(
+    leaves: &[Vec<u8>],
+    tenant: &str,
+    session_id: &str,
+    signer: &crate::NoteSigner,
+) -> Result<ProofFile, String> {
     use crate::merkle::{MemoryTree, leaf_hash};
     use base64::Engine as _;
     let tree = MemoryTree::new(leaves.iter().map(|l| leaf_hash(l)).collect());
@@ -70,7 +75,12 @@ pub fn build_from_leaves(leaves: &[Vec<u8>], tenant: &str, session_id: &str, sig
         format: PROOF_FORMAT.to_owned(),
         checkpoint,
         log_vkey: signer.verifier().to_vkey(),
-        session: SessionChain { tenant: tenant.to_owned(), session_id: session_id.to_owned(), length: entries.len() as u64, head },
+        session: SessionChain {
+            tenant: tenant.to_owned(),
+            session_id: session_id.to_owned(),
+            length: entries.len() as u64,
+            head,
+        },
         entries,
     })
 }

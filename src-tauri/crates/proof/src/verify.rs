@@ -84,7 +84,10 @@ pub fn verify_parsed(file: &ProofFile, pinned: Option<&NoteVerifier>) -> Verdict
     let file_key = NoteVerifier::parse(&file.log_vkey);
     checks.push(Check::of(
         "log key",
-        file_key.as_ref().map(|k| format!("{} (fingerprint {})", file.log_vkey, k.fingerprint())).map_err(|e| e.to_string()),
+        file_key
+            .as_ref()
+            .map(|k| format!("{} (fingerprint {})", file.log_vkey, k.fingerprint()))
+            .map_err(|e| e.to_string()),
     ));
     let trusted = match (pinned, &file_key) {
         (Some(pin), Ok(k)) if pin == k => {
@@ -122,13 +125,18 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
     };
     let signature = match key {
         None => Err("no usable key to check it with".to_owned()),
-        Some(k) => note.verify(std::slice::from_ref(k)).map(|_| format!("signed by {} ({:08x})", k.name, k.key_id)).map_err(|e| e.to_string()),
+        Some(k) => note
+            .verify(std::slice::from_ref(k))
+            .map(|_| format!("signed by {} ({:08x})", k.name, k.key_id))
+            .map_err(|e| e.to_string()),
     };
     checks.push(Check::of("checkpoint signature", signature));
     match Checkpoint::parse_text(&note.text) {
         Ok(cp) => {
             let origin = match key {
-                Some(k) if k.name == cp.origin => Ok(format!("{} (tree size {}, root {})", cp.origin, cp.size, hex::encode(cp.root))),
+                Some(k) if k.name == cp.origin => {
+                    Ok(format!("{} (tree size {}, root {})", cp.origin, cp.size, hex::encode(cp.root)))
+                }
                 Some(k) => Err(format!("origin {:?} is not the key name {:?}", cp.origin, k.name)),
                 None => Err(format!("origin {:?} cannot be matched to a key", cp.origin)),
             };
@@ -148,7 +156,11 @@ fn decode_hash(s: &str) -> Result<Hash, String> {
 }
 
 /// Checks every entry's inclusion proof; returns each entry's decoded leaf (None when it could not be decoded).
-fn check_entries(entries: &[ProofEntry], checkpoint: Option<&Checkpoint>, checks: &mut Vec<Check>) -> Vec<Option<Vec<u8>>> {
+fn check_entries(
+    entries: &[ProofEntry],
+    checkpoint: Option<&Checkpoint>,
+    checks: &mut Vec<Check>,
+) -> Vec<Option<Vec<u8>>> {
     if entries.is_empty() {
         checks.push(Check::fail("entries", "the file has no entries"));
     }
@@ -160,7 +172,8 @@ fn check_entries(entries: &[ProofEntry], checkpoint: Option<&Checkpoint>, checks
             let cp = checkpoint.ok_or("no readable checkpoint")?;
             let leaf = leaf.as_deref().ok_or("leaf is not base64")?;
             let proof: Vec<Hash> = entry.inclusion_proof.iter().map(|h| decode_hash(h)).collect::<Result<_, _>>()?;
-            merkle::verify_inclusion(entry.index, cp.size, &merkle::leaf_hash(leaf), &proof, &cp.root).map_err(|e| e.to_string())?;
+            merkle::verify_inclusion(entry.index, cp.size, &merkle::leaf_hash(leaf), &proof, &cp.root)
+                .map_err(|e| e.to_string())?;
             Ok::<_, String>(format!("{} hashes lead to the checkpoint root of tree size {}", proof.len(), cp.size))
         })();
         checks.push(Check::of(name, result));
@@ -179,7 +192,10 @@ fn check_chain(file: &ProofFile, leaves: &[Option<Vec<u8>>]) -> Result<String, S
         let leaf = leaf.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?;
         let record = AuditRecord::from_leaf(leaf).map_err(|e| format!("entry {i}: {e}"))?;
         if record.tenant != s.tenant || record.session_id != s.session_id {
-            return Err(format!("entry {i} belongs to {}/{}, not {}/{}", record.tenant, record.session_id, s.tenant, s.session_id));
+            return Err(format!(
+                "entry {i} belongs to {}/{}, not {}/{}",
+                record.tenant, record.session_id, s.tenant, s.session_id
+            ));
         }
         if record.seq != i as u64 {
             return Err(format!("entry {i} has sequence number {}: records are missing or out of order", record.seq));
@@ -200,5 +216,8 @@ fn check_chain(file: &ProofFile, leaves: &[Option<Vec<u8>>]) -> Result<String, S
     if head != s.head {
         return Err(format!("last record's leaf hash {head} is not the stated head {}", s.head));
     }
-    Ok(format!("{} records of {}/{}, seq 0..{} linked in log order, head {head}", s.length, s.tenant, s.session_id, s.length))
+    Ok(format!(
+        "{} records of {}/{}, seq 0..{} linked in log order, head {head}",
+        s.length, s.tenant, s.session_id, s.length
+    ))
 }

@@ -94,8 +94,12 @@ fn checkpoint_and_key_changes_are_rejected() {
         root[0] ^= 0x80;
         f.checkpoint = f.checkpoint.replacen(&root_line, &B64.encode(root), 1);
     });
-    assert_rejected("origin changed", |f| f.checkpoint = f.checkpoint.replacen("vargate-test/acme\n", "other/acme\n", 1));
-    assert_rejected("signature removed", |f| f.checkpoint = f.checkpoint.split("\n\n").next().unwrap().to_owned() + "\n\n");
+    assert_rejected("origin changed", |f| {
+        f.checkpoint = f.checkpoint.replacen("vargate-test/acme\n", "other/acme\n", 1)
+    });
+    assert_rejected("signature removed", |f| {
+        f.checkpoint = f.checkpoint.split("\n\n").next().unwrap().to_owned() + "\n\n"
+    });
     assert_rejected("re-signed by another key", |f| {
         let other = vargate_proof::NoteSigner::from_seed("vargate-test/acme", [4u8; 32]).unwrap();
         let text = f.checkpoint.split("\n\n").next().unwrap().to_owned() + "\n";

@@ -25,7 +25,8 @@ fn u(v: &Value) -> u64 {
 }
 
 fn inclusion_holds(case: &Value) -> bool {
-    let (Some(leaf), Some(proof), Some(root)) = (hash(&case["leaf_hash"]), hashes(&case["proof"]), hash(&case["root"])) else {
+    let (Some(leaf), Some(proof), Some(root)) = (hash(&case["leaf_hash"]), hashes(&case["proof"]), hash(&case["root"]))
+    else {
         return false;
     };
     merkle::verify_inclusion(u(&case["index"]), u(&case["tree_size"]), &leaf, &proof, &root).is_ok()
@@ -124,7 +125,10 @@ fn rfc6962_large_tree() {
     }
     for case in large["inclusion"].as_array().unwrap() {
         assert!(inclusion_holds(case), "{case}");
-        assert_eq!(Some(tree.inclusion_proof(u(&case["index"]), u(&case["tree_size"])).unwrap()), hashes(&case["proof"]));
+        assert_eq!(
+            Some(tree.inclusion_proof(u(&case["index"]), u(&case["tree_size"])).unwrap()),
+            hashes(&case["proof"])
+        );
     }
     for case in large["consistency"].as_array().unwrap() {
         assert!(consistency_holds(case), "{case}");
@@ -148,8 +152,12 @@ fn signed_note_and_checkpoint_vectors() {
     let mut n = 0;
     for case in v["cases"].as_array().unwrap() {
         let desc = case["desc"].as_str().unwrap();
-        let keys: Vec<NoteVerifier> =
-            case["vkeys"].as_array().unwrap().iter().map(|k| NoteVerifier::parse(k.as_str().unwrap()).unwrap()).collect();
+        let keys: Vec<NoteVerifier> = case["vkeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| NoteVerifier::parse(k.as_str().unwrap()).unwrap())
+            .collect();
         let expect_valid = case["expect_valid"].as_bool().unwrap_or(true);
         let note = case["note"].as_str().unwrap();
         let valid = match case["type"].as_str().unwrap() {

@@ -62,21 +62,30 @@ impl Store {
                 roots.push(frontier.root());
             }
         }
-        let stored: Vec<(i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT level, idx, hash FROM nodes WHERE log_id = ?").bind(log.id).fetch_all(&mut *conn).await?;
+        let stored: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as("SELECT level, idx, hash FROM nodes WHERE log_id = ?")
+            .bind(log.id)
+            .fetch_all(&mut *conn)
+            .await?;
         if stored.len() != expected_nodes.len() {
             return Err(corrupt(format!("{} stored subtree hashes, {} expected", stored.len(), expected_nodes.len())));
         }
         for (level, idx, hash) in &stored {
             if expected_nodes.get(&(*level as u32, *idx as u64)).map(|h| h.as_slice()) != Some(hash.as_slice()) {
-                return Err(corrupt(format!("stored subtree {:?} is wrong", Subtree { level: *level as u32, index: *idx as u64 })));
+                return Err(corrupt(format!(
+                    "stored subtree {:?} is wrong",
+                    Subtree { level: *level as u32, index: *idx as u64 }
+                )));
             }
         }
         let key = NoteVerifier::parse(&log.vkey).map_err(|e| corrupt(format!("log key: {e}")))?;
         let checkpoints: Vec<(i64, Vec<u8>, String)> =
-            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size").bind(log.id).fetch_all(&mut *conn).await?;
+            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size")
+                .bind(log.id)
+                .fetch_all(&mut *conn)
+                .await?;
         for (size, root, note) in &checkpoints {
-            let cp = Checkpoint::open(note, std::slice::from_ref(&key)).map_err(|e| corrupt(format!("checkpoint {size}: {e}")))?;
+            let cp = Checkpoint::open(note, std::slice::from_ref(&key))
+                .map_err(|e| corrupt(format!("checkpoint {size}: {e}")))?;
             let want = if *size == 0 { Some(merkle::empty_root()) } else { roots.get(*size as usize - 1).copied() };
             if cp.size != *size as u64 || Some(cp.root) != want || root.as_slice() != cp.root.as_slice() {
                 return Err(corrupt(format!("checkpoint at size {size} does not match the log")));

@@ -121,7 +121,9 @@ impl KeySource for Keychain {
         let (reply, answer) = std::sync::mpsc::channel();
         {
             let requests = self.requests.lock().map_err(|_| KeyError::Thread("keychain lock poisoned".into()))?;
-            requests.send((origin.to_owned(), reply)).map_err(|_| KeyError::Thread("keychain thread stopped".into()))?;
+            requests
+                .send((origin.to_owned(), reply))
+                .map_err(|_| KeyError::Thread("keychain thread stopped".into()))?;
         }
         answer.recv().map_err(|_| KeyError::Thread("keychain thread stopped".into()))?
     }
@@ -131,7 +133,9 @@ impl Backend {
     fn open(kind: &KeystoreKind) -> Result<Self, KeyError> {
         let unavailable = |source| KeyError::Unavailable { kind: kind.clone(), source };
         Ok(match kind {
-            KeystoreKind::SecretService => Backend::Os(zbus_secret_service_keyring_store::Store::new().map_err(unavailable)?),
+            KeystoreKind::SecretService => {
+                Backend::Os(zbus_secret_service_keyring_store::Store::new().map_err(unavailable)?)
+            }
             KeystoreKind::Keyutils => Backend::Os(linux_keyutils_keyring_store::Store::new().map_err(unavailable)?),
             KeystoreKind::InsecureFile(dir) => {
                 tracing::warn!(
@@ -163,7 +167,9 @@ impl Backend {
 
     fn save(&self, kind: &KeystoreKind, origin: &str, skey: &str) -> Result<(), KeyError> {
         match self {
-            Backend::Os(store) => entry(kind, store, origin)?.set_password(skey).map_err(|source| failure(kind, origin, source)),
+            Backend::Os(store) => {
+                entry(kind, store, origin)?.set_password(skey).map_err(|source| failure(kind, origin, source))
+            }
             Backend::File(dir) => {
                 let path = key_path(dir, origin);
                 write_private(&path, skey).map_err(|source| KeyError::File { path, source })
@@ -195,7 +201,11 @@ impl Backend {
     }
 }
 
-fn entry(kind: &KeystoreKind, store: &Arc<keyring_core::CredentialStore>, origin: &str) -> Result<keyring_core::Entry, KeyError> {
+fn entry(
+    kind: &KeystoreKind,
+    store: &Arc<keyring_core::CredentialStore>,
+    origin: &str,
+) -> Result<keyring_core::Entry, KeyError> {
     keyring_core::Entry::new_in_store(store, SERVICE, origin).map_err(|source| failure(kind, origin, source))
 }
 
@@ -204,7 +214,8 @@ fn failure(kind: &KeystoreKind, origin: &str, source: keyring_core::Error) -> Ke
 }
 
 fn key_path(dir: &std::path::Path, origin: &str) -> PathBuf {
-    let safe: String = origin.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let safe: String =
+        origin.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
     dir.join(format!("{safe}.skey"))
 }
 
@@ -225,6 +236,7 @@ pub struct FixedKey(pub [u8; 32]);
 
 impl KeySource for FixedKey {
     fn signer(&self, origin: &str) -> Result<NoteSigner, KeyError> {
-        NoteSigner::from_seed(origin, self.0).map_err(|e| KeyError::BadKey { origin: origin.to_owned(), reason: e.to_string() })
+        NoteSigner::from_seed(origin, self.0)
+            .map_err(|e| KeyError::BadKey { origin: origin.to_owned(), reason: e.to_string() })
     }
 }

@@ -32,7 +32,7 @@ impl Store {
         let log = self.log(tenant).await?;
         let mut conn = self.read.acquire().await?;
         within_log(&mut conn, log.id, size).await?;
-        let roots = tree::range_hashes(&mut conn, log.id, &[0..size]).await?;
+        let roots = tree::range_hashes(&mut conn, log.id, std::slice::from_ref(&(0..size))).await?;
         Ok(roots.first().copied().unwrap_or_else(merkle::empty_root))
     }
 
@@ -41,13 +41,14 @@ impl Store {
     pub async fn session_proof(&self, tenant: &str, session_id: &str) -> Result<ProofFile, StoreError> {
         let checkpoint = self.checkpoint(tenant).await?;
         let log = self.log(tenant).await?;
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT idx, leaf FROM records WHERE log_id = ? AND session_id = ? AND idx < ? ORDER BY seq")
-                .bind(log.id)
-                .bind(session_id)
-                .bind(checkpoint.size as i64)
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, leaf FROM records WHERE log_id = ? AND session_id = ? AND idx < ? ORDER BY seq",
+        )
+        .bind(log.id)
+        .bind(session_id)
+        .bind(checkpoint.size as i64)
+        .fetch_all(&self.read)
+        .await?;
         let Some((_, last_leaf)) = rows.last() else {
             return Err(StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() });
         };
@@ -57,13 +58,22 @@ impl Store {
         for (idx, leaf) in &rows {
             let ranges = merkle::inclusion_ranges(*idx as u64, checkpoint.size)?;
             let proof = tree::range_hashes(&mut conn, log.id, &ranges).await?;
-            entries.push(ProofEntry { index: *idx as u64, leaf: B64.encode(leaf), inclusion_proof: proof.iter().map(hex::encode).collect() });
+            entries.push(ProofEntry {
+                index: *idx as u64,
+                leaf: B64.encode(leaf),
+                inclusion_proof: proof.iter().map(hex::encode).collect(),
+            });
         }
         Ok(ProofFile {
             format: PROOF_FORMAT.to_owned(),
             checkpoint: checkpoint.note,
             log_vkey: log.vkey,
-            session: SessionChain { tenant: tenant.to_owned(), session_id: session_id.to_owned(), length: rows.len() as u64, head },
+            session: SessionChain {
+                tenant: tenant.to_owned(),
+                session_id: session_id.to_owned(),
+                length: rows.len() as u64,
+                head,
+            },
             entries,
         })
     }

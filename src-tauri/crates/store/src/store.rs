@@ -103,7 +103,10 @@ impl Store {
         Ok(Store { read, commands })
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command) -> Result<T, StoreError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
+    ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.commands.send(make(tx)).await.map_err(|_| StoreError::WriterStopped)?;
         rx.await.map_err(|_| StoreError::WriterStopped)?
@@ -169,8 +172,12 @@ impl Store {
 
     pub async fn log(&self, tenant: &str) -> Result<LogInfo, StoreError> {
         let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT id, tenant, origin, vkey FROM logs WHERE tenant = ?").bind(tenant).fetch_optional(&self.read).await?;
-        row.map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey }).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))
+            sqlx::query_as("SELECT id, tenant, origin, vkey FROM logs WHERE tenant = ?")
+                .bind(tenant)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey })
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))
     }
 
     /// Number of records in the tenant's log.

@@ -23,7 +23,11 @@ fn source(s: Subtree) -> (u32, u64, u64) {
 }
 
 /// Hashes of the given complete subtrees, in order, with one query.
-pub(crate) async fn subtree_hashes(conn: &mut SqliteConnection, log_id: i64, subtrees: &[Subtree]) -> Result<Vec<Hash>, StoreError> {
+pub(crate) async fn subtree_hashes(
+    conn: &mut SqliteConnection,
+    log_id: i64,
+    subtrees: &[Subtree],
+) -> Result<Vec<Hash>, StoreError> {
     if subtrees.is_empty() {
         return Ok(Vec::new());
     }
@@ -50,7 +54,9 @@ pub(crate) async fn subtree_hashes(conn: &mut SqliteConnection, log_id: i64, sub
         let level: i64 = row.try_get(0)?;
         let idx: i64 = row.try_get(1)?;
         let hash: Vec<u8> = row.try_get(2)?;
-        let hash: Hash = hash.try_into().map_err(|_| StoreError::Corrupt(format!("hash at level {level} index {idx} is not 32 bytes")))?;
+        let hash: Hash = hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("hash at level {level} index {idx} is not 32 bytes")))?;
         found.insert((level as u32, idx as u64), hash);
     }
     subtrees
@@ -65,7 +71,11 @@ pub(crate) async fn subtree_hashes(conn: &mut SqliteConnection, log_id: i64, sub
 }
 
 /// The hash of each leaf range (each a node of an RFC 6962 tree), fetched together.
-pub(crate) async fn range_hashes(conn: &mut SqliteConnection, log_id: i64, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Hash>, StoreError> {
+pub(crate) async fn range_hashes(
+    conn: &mut SqliteConnection,
+    log_id: i64,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Vec<Hash>, StoreError> {
     let pieces: Vec<Vec<Subtree>> = ranges.iter().map(|r| Subtree::decompose(r.clone())).collect();
     let flat: Vec<Subtree> = pieces.iter().flatten().copied().collect();
     let hashes = subtree_hashes(conn, log_id, &flat).await?;

@@ -15,8 +15,10 @@ use vargate_proof::merkle::{Frontier, Hash, Subtree};
 use vargate_proof::record::{AuditRecord, RECORD_VERSION};
 use vargate_proof::{Checkpoint, NoteSigner};
 
+type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
+
 pub(crate) enum Command {
-    Append { tenant: String, records: Vec<NewRecord>, reply: oneshot::Sender<Result<Vec<Appended>, StoreError>> },
+    Append { tenant: String, records: Vec<NewRecord>, reply: AppendReply },
     Checkpoint { tenant: String, reply: oneshot::Sender<Result<StoredCheckpoint, StoreError>> },
 }
 
@@ -98,7 +100,7 @@ impl Writer {
         }
     }
 
-    async fn commit_appends(&mut self, appends: Vec<(String, Vec<NewRecord>, oneshot::Sender<Result<Vec<Appended>, StoreError>>)>) {
+    async fn commit_appends(&mut self, appends: Vec<(String, Vec<NewRecord>, AppendReply)>) {
         // Make sure every tenant's log exists first (its own small transaction), so a failing batch below
         // leaves nothing half-created.
         let mut ready = Vec::with_capacity(appends.len());
@@ -135,7 +137,10 @@ impl Writer {
 
     /// Writes all jobs in one transaction. A job with an invalid record fails alone; a database error fails
     /// the whole batch. In-memory state is only updated after the commit.
-    async fn write_batch(&mut self, jobs: &[(&str, &[NewRecord])]) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
+    async fn write_batch(
+        &mut self,
+        jobs: &[(&str, &[NewRecord])],
+    ) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
         let mut frontiers: HashMap<String, Frontier> = HashMap::new();
         let mut heads: HashMap<(String, String), (u64, Hash)> = HashMap::new();
         let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
@@ -160,7 +165,11 @@ impl Writer {
                     break;
                 }
                 let key = ((*tenant).to_owned(), rec.session_id.clone());
-                let head = match job_heads.get(&rec.session_id).or_else(|| heads.get(&key)).or_else(|| state.sessions.get(&rec.session_id)) {
+                let head = match job_heads
+                    .get(&rec.session_id)
+                    .or_else(|| heads.get(&key))
+                    .or_else(|| state.sessions.get(&rec.session_id))
+                {
                     Some(h) => Some(*h),
                     None => load_head(&mut tx, log_id, &rec.session_id).await?,
                 };
@@ -203,8 +212,9 @@ impl Writer {
         }
 
         for chunk in rows.chunks(RECORD_ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ");
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ",
+            );
             qb.push_values(chunk, |mut b, (log_id, idx, rec, leaf, hash)| {
                 b.push_bind(*log_id)
                     .push_bind(*idx as i64)
@@ -260,27 +270,33 @@ impl Writer {
             return Ok(());
         }
         let existing: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT id, origin, vkey FROM logs WHERE tenant = ?").bind(tenant).fetch_optional(&mut self.conn).await?;
+            sqlx::query_as("SELECT id, origin, vkey FROM logs WHERE tenant = ?")
+                .bind(tenant)
+                .fetch_optional(&mut self.conn)
+                .await?;
         let info = match existing {
             Some((id, origin, vkey)) => LogInfo { id, tenant: tenant.to_owned(), origin, vkey },
             None => {
-                let install: String =
-                    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'install_id'").fetch_one(&mut self.conn).await?;
-                let origin = format!("vargate-{install}/{tenant}");
-                let vkey = self.signer(&origin).await?.verifier().to_vkey();
-                let id: i64 = sqlx::query_scalar("INSERT INTO logs (tenant, origin, vkey) VALUES (?, ?, ?) RETURNING id")
-                    .bind(tenant)
-                    .bind(&origin)
-                    .bind(&vkey)
+                let install: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'install_id'")
                     .fetch_one(&mut self.conn)
                     .await?;
+                let origin = format!("vargate-{install}/{tenant}");
+                let vkey = self.signer(&origin).await?.verifier().to_vkey();
+                let id: i64 =
+                    sqlx::query_scalar("INSERT INTO logs (tenant, origin, vkey) VALUES (?, ?, ?) RETURNING id")
+                        .bind(tenant)
+                        .bind(&origin)
+                        .bind(&vkey)
+                        .fetch_one(&mut self.conn)
+                        .await?;
                 LogInfo { id, tenant: tenant.to_owned(), origin, vkey }
             }
         };
         let size = tree::stored_size(&mut self.conn, info.id).await?;
         let parts = Subtree::decompose(0..size);
         let hashes = tree::subtree_hashes(&mut self.conn, info.id, &parts).await?;
-        let frontier = Frontier::from_parts(size, &hashes).ok_or_else(|| StoreError::Corrupt("frontier does not match the log size".into()))?;
+        let frontier = Frontier::from_parts(size, &hashes)
+            .ok_or_else(|| StoreError::Corrupt("frontier does not match the log size".into()))?;
         self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions: HashMap::new() });
         Ok(())
     }
@@ -288,7 +304,8 @@ impl Writer {
     async fn checkpoint(&mut self, tenant: &str) -> Result<StoredCheckpoint, StoreError> {
         self.ensure_log(tenant).await?;
         let state = self.logs.get(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
-        let (log_id, origin, size, root) = (state.info.id, state.info.origin.clone(), state.frontier.size(), state.frontier.root());
+        let (log_id, origin, size, root) =
+            (state.info.id, state.info.origin.clone(), state.frontier.size(), state.frontier.root());
         let latest: Option<(i64, Vec<u8>, String)> =
             sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
                 .bind(log_id)
@@ -316,12 +333,13 @@ impl Writer {
 }
 
 async fn load_head(conn: &mut SqliteConnection, log_id: i64, session: &str) -> Result<Option<(u64, Hash)>, StoreError> {
-    let row: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, leaf_hash FROM records WHERE log_id = ? AND session_id = ? ORDER BY seq DESC LIMIT 1")
-            .bind(log_id)
-            .bind(session)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT seq, leaf_hash FROM records WHERE log_id = ? AND session_id = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(log_id)
+    .bind(session)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(|(seq, hash)| {
         let hash = hash.try_into().map_err(|_| StoreError::Corrupt("leaf hash is not 32 bytes".into()))?;
         Ok((seq as u64, hash))
@@ -351,14 +369,26 @@ pub(crate) fn is_rfc3339(ts: &str) -> bool {
     let b = ts.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
     let num = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u32>().ok()).unwrap_or(99);
-    if b.len() < 20 || !digits(0..4) || !digits(5..7) || !digits(8..10) || !digits(11..13) || !digits(14..16) || !digits(17..19) {
+    if b.len() < 20
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+        || !digits(11..13)
+        || !digits(14..16)
+        || !digits(17..19)
+    {
         return false;
     }
     let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
     if !seps.iter().all(|(i, c)| b.get(*i) == Some(c)) || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
         return false;
     }
-    if !(1..=12).contains(&num(5..7)) || !(1..=31).contains(&num(8..10)) || num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 60 {
+    if !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
+        || num(11..13) > 23
+        || num(14..16) > 59
+        || num(17..19) > 60
+    {
         return false;
     }
     let mut rest = &ts[19..];
@@ -388,10 +418,21 @@ mod tests {
 
     #[test]
     fn rfc3339_timestamps() {
-        for ok in ["2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00+01:00", "2026-02-01t00:00:60z"] {
+        for ok in
+            ["2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00+01:00", "2026-02-01t00:00:60z"]
+        {
             assert!(is_rfc3339(ok), "{ok}");
         }
-        for bad in ["", "2026-11-25", "2026-13-25T10:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T10:00:00", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00+1:00", "２０２６-11-25T10:00:00Z"] {
+        for bad in [
+            "",
+            "2026-11-25",
+            "2026-13-25T10:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T10:00:00",
+            "2026-11-25T10:00:00.Z",
+            "2026-11-25T10:00:00+1:00",
+            "２０２６-11-25T10:00:00Z",
+        ] {
             assert!(!is_rfc3339(bad), "{bad}");
         }
     }

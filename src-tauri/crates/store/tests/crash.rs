@@ -81,10 +81,14 @@ fn acknowledged_appends_survive_sigkill() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).filter_map(|l| {
-                let mut parts = l.strip_prefix("ack ")?.split(' ');
-                Some((parts.next()?.parse::<u64>().ok()?, parts.next()?.to_owned()))
-            }).collect::<Vec<_>>()
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| {
+                    let mut parts = l.strip_prefix("ack ")?.split(' ');
+                    Some((parts.next()?.parse::<u64>().ok()?, parts.next()?.to_owned()))
+                })
+                .collect::<Vec<_>>()
         });
         // Kill somewhere between start-up and a few hundred milliseconds of appending.
         std::thread::sleep(Duration::from_millis(30 + next(&mut rng) % 400));
@@ -102,7 +106,11 @@ fn acknowledged_appends_survive_sigkill() {
                 Err(e) => panic!("round {round}: {e}"),
             };
             for (index, hash) in &acked {
-                let leaf = store.leaf("acme", *index).await.unwrap().unwrap_or_else(|| panic!("round {round}: acknowledged leaf {index} lost"));
+                let leaf = store
+                    .leaf("acme", *index)
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("round {round}: acknowledged leaf {index} lost"));
                 assert_eq!(&hex::encode(leaf_hash(&leaf)), hash, "round {round}: leaf {index} changed");
             }
             // The log keeps working after the crash; its new checkpoint extends the last one signed before it

@@ -7,7 +7,9 @@ use vargate_store::{KeySource, Keychain, KeystoreKind, Store, StoreOptions};
 fn keystore() -> Option<KeystoreKind> {
     match std::env::var("VARGATE_KEYSTORE") {
         Ok(k) => Some(k.parse().expect("VARGATE_KEYSTORE")),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI must run the keychain test against a real keychain"),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI must run the keychain test against a real keychain")
+        }
         Err(_) => {
             eprintln!("skipped: set VARGATE_KEYSTORE (scripts/test does) to test against a real keychain");
             None
@@ -32,14 +34,20 @@ async fn store_signs_checkpoints_with_the_keychain_key_and_drops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let keychain = tokio::task::spawn_blocking(move || Keychain::open(kind)).await.unwrap().unwrap();
     let store = Store::open(&dir.path().join("log.db"), Arc::new(keychain), StoreOptions::default()).await.unwrap();
-    store.append("acme", vargate_store::NewRecord {
-        session_id: "s".into(),
-        ts: "2026-11-25T10:00:00Z".into(),
-        kind: "agent.message".into(),
-        source: "test".into(),
-        decision: "observed".into(),
-        payload: serde_json::json!({}),
-    }).await.unwrap();
+    store
+        .append(
+            "acme",
+            vargate_store::NewRecord {
+                session_id: "s".into(),
+                ts: "2026-11-25T10:00:00Z".into(),
+                kind: "agent.message".into(),
+                source: "test".into(),
+                decision: "observed".into(),
+                payload: serde_json::json!({}),
+            },
+        )
+        .await
+        .unwrap();
     let cp = store.checkpoint("acme").await.unwrap();
     let key = vargate_proof::NoteVerifier::parse(&store.log("acme").await.unwrap().vkey).unwrap();
     assert_eq!(vargate_proof::Checkpoint::open(&cp.note, &[key]).unwrap().size, 1);

@@ -56,9 +56,12 @@ async fn rows_cannot_be_updated_or_deleted() {
     store.append("acme", record("s", 0)).await.unwrap();
     store.checkpoint("acme").await.unwrap();
     store.close().await;
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", dir.path().join("log.db").display()))
-        .await
-        .unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("log.db").display()
+    ))
+    .await
+    .unwrap();
     for sql in [
         "UPDATE records SET decision = 'allow'",
         "DELETE FROM records",
@@ -124,7 +127,12 @@ fn stored_proofs_verify_for_random_sizes() {
         let mut n = 0u64;
         // Uneven batch sizes so that subtrees complete inside and across commits.
         for batch in [1usize, 2, 5, 13, 64, 255, 256, 1000, 700, 1] {
-            let recs = (0..batch).map(|_| { n += 1; record(&format!("s{}", n % 7), n) }).collect();
+            let recs = (0..batch)
+                .map(|_| {
+                    n += 1;
+                    record(&format!("s{}", n % 7), n)
+                })
+                .collect();
             hashes.extend(store.append_batch("acme", recs).await.unwrap().iter().map(|a| a.leaf_hash));
         }
         (store, MemoryTree::new(hashes))
@@ -139,7 +147,10 @@ fn stored_proofs_verify_for_random_sizes() {
                 let root = tree.root_at(size).unwrap();
                 prop_assert_eq!(store.root_at("acme", size).await.unwrap(), root);
                 let proof = store.inclusion_proof("acme", index, size).await.unwrap();
-                prop_assert!(merkle::verify_inclusion(index, size, &tree.range_hash(index..index + 1).unwrap(), &proof, &root).is_ok());
+                prop_assert!(
+                    merkle::verify_inclusion(index, size, &tree.range_hash(index..index + 1).unwrap(), &proof, &root)
+                        .is_ok()
+                );
                 let proof = store.consistency_proof("acme", size1, size2).await.unwrap();
                 let (r1, r2) = (tree.root_at(size1).unwrap(), tree.root_at(size2).unwrap());
                 prop_assert!(merkle::verify_consistency(size1, size2, &proof, &r1, &r2).is_ok());
