@@ -2,7 +2,7 @@
 //! embedded migrations), a hash chain per session, stored subtree hashes so that any proof takes O(log n)
 //! reads, group commit, and signed C2SP checkpoints whose keys live in the OS keychain.
 //!
-//! Data flow: appenders send records to one writer task ([`writer`]), which batches whatever is queued into
+//! Data flow: appenders send records to one writer task (module `writer`), which batches whatever is queued into
 //! one transaction, commits it durably (WAL, `synchronous=FULL`) and only then acknowledges each append.
 //! Readers use a separate pool; committed rows never change, so reads need no coordination with the writer.
 //!
