@@ -109,6 +109,56 @@ pub fn verify_inclusion(
     if &calculated == root { Ok(()) } else { Err(mismatch(&calculated, root)) }
 }
 
+/// Verifies many inclusion proofs against one tree, with exactly the results of calling [`verify_inclusion`]
+/// on each, but sharing work between them. A proof's path is cut short when, at some step `k`, it holds the
+/// same node value at the same position (`index >> k`) as a proof already verified, with the same remaining
+/// proof hashes: the rest of its computation would repeat that proof's, which reached the root. (Position
+/// fixes the remaining left/right choices: two indices that agree above bit `k` have the same inner/border
+/// split from step `k` on.) A session's proofs converge quickly, so this makes export verification cheap.
+pub fn verify_inclusions(size: u64, root: &Hash, items: &[(u64, Hash, &[Hash])]) -> Vec<Result<(), ProofError>> {
+    use std::collections::HashMap;
+    // (step, index >> step) → (value before that step, item whose verified path passed there)
+    let mut seen: HashMap<(usize, u64), (Hash, usize)> = HashMap::new();
+    let mut results = Vec::with_capacity(items.len());
+    for (id, (index, leaf, proof)) in items.iter().enumerate() {
+        let (index, proof) = (*index, *proof);
+        if index >= size {
+            results.push(Err(ProofError::IndexOutOfRange { index, size }));
+            continue;
+        }
+        let (inner, border) = decompose_inclusion(index, size);
+        if proof.len() != inner + border {
+            results.push(Err(ProofError::WrongProofSize { got: proof.len(), want: inner + border }));
+            continue;
+        }
+        let mut value = *leaf;
+        let mut path = Vec::with_capacity(proof.len());
+        let mut joined = false;
+        for (k, p) in proof.iter().enumerate() {
+            let position = (k, index.checked_shr(k as u32).unwrap_or(0));
+            if let Some((v, other)) = seen.get(&position)
+                && *v == value
+                && items.get(*other).and_then(|o| o.2.get(k..)) == proof.get(k..)
+            {
+                joined = true;
+                break;
+            }
+            path.push((position, value));
+            let right_child = k < inner && (index >> k) & 1 == 0;
+            value = if right_child { node_hash(&value, p) } else { node_hash(p, &value) };
+        }
+        if joined || &value == root {
+            for (position, v) in path {
+                seen.entry(position).or_insert((v, id));
+            }
+            results.push(Ok(()));
+        } else {
+            results.push(Err(mismatch(&value, root)));
+        }
+    }
+    results
+}
+
 /// Verifies an RFC 6962 consistency proof between a tree of `size1` leaves and a tree of `size2` leaves.
 pub fn verify_consistency(
     size1: u64,
@@ -317,20 +367,33 @@ impl Frontier {
     }
 }
 
-/// An in-memory tree of leaf hashes. Used for batch proofs (small logs, exports, tests and benchmarks); the
-/// store answers proofs for large logs from stored subtree hashes instead.
+/// An in-memory tree of leaf hashes with every complete subtree hash precomputed (about 2n hashes), so any
+/// proof is O(log n). Used for batch proofs (small logs, exports, tests and benchmarks); the store answers
+/// proofs for large logs from stored subtree hashes instead.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTree {
-    leaves: Vec<Hash>,
+    /// `levels[l][i]` is the hash of complete subtree `Subtree { level: l, index: i }`.
+    levels: Vec<Vec<Hash>>,
 }
 
 impl MemoryTree {
     pub fn new(leaves: Vec<Hash>) -> Self {
-        MemoryTree { leaves }
+        let mut levels = vec![leaves];
+        while let Some(below) = levels.last().filter(|l| l.len() > 1) {
+            let above: Vec<Hash> = below
+                .chunks_exact(2)
+                .map(|p| match p {
+                    [l, r] => node_hash(l, r),
+                    _ => empty_root(),
+                })
+                .collect();
+            levels.push(above);
+        }
+        MemoryTree { levels }
     }
 
     pub fn size(&self) -> u64 {
-        self.leaves.len() as u64
+        self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
     /// Hash of leaves `[range)`, which must be a node of some RFC 6962 tree (as proof ranges are).
@@ -340,9 +403,7 @@ impl MemoryTree {
     }
 
     fn subtree_hash(&self, s: Subtree) -> Option<Hash> {
-        let r = s.leaves();
-        let slice = self.leaves.get(usize::try_from(r.start).ok()?..usize::try_from(r.end).ok()?)?;
-        Some(root_of(slice))
+        self.levels.get(s.level as usize)?.get(usize::try_from(s.index).ok()?).copied()
     }
 
     /// Root of the first `size` leaves.
@@ -396,10 +457,10 @@ mod tests {
             let root = t.root_at(size).unwrap();
             for index in 0..size {
                 let proof = t.inclusion_proof(index, size).unwrap();
-                let leaf = t.leaves[index as usize];
+                let leaf = t.levels[0][index as usize];
                 verify_inclusion(index, size, &leaf, &proof, &root).unwrap();
                 if size > 1 {
-                    let other = t.leaves[((index + 1) % size) as usize];
+                    let other = t.levels[0][((index + 1) % size) as usize];
                     assert!(verify_inclusion(index, size, &other, &proof, &root).is_err());
                 }
             }
@@ -411,11 +472,35 @@ mod tests {
     }
 
     #[test]
+    fn batch_verification_agrees_with_single_verification() {
+        let t = tree(45);
+        let size = 45;
+        let root = t.root_at(size).unwrap();
+        let mut items: Vec<(u64, Hash, Vec<Hash>)> =
+            (0..size).map(|i| (i, t.levels[0][i as usize], t.inclusion_proof(i, size).unwrap())).collect();
+        // Corrupt some: a wrong leaf after its good twin, a flipped hash late in a path, a wrong index, a
+        // short proof; the batch must judge each exactly as single verification does.
+        items.push((7, t.levels[0][8], items[7].2.clone()));
+        let mut late = items[20].2.clone();
+        let last = late.len() - 1;
+        late[last][0] ^= 1;
+        items.push((20, t.levels[0][20], late));
+        items.push((21, t.levels[0][20], items[20].2.clone()));
+        items.push((3, t.levels[0][3], items[3].2[1..].to_vec()));
+        items.push((50, t.levels[0][3], vec![]));
+        let refs: Vec<(u64, Hash, &[Hash])> = items.iter().map(|(i, l, p)| (*i, *l, p.as_slice())).collect();
+        let batch = verify_inclusions(size, &root, &refs);
+        for ((i, l, p), got) in items.iter().zip(batch) {
+            assert_eq!(got, verify_inclusion(*i, size, l, p, &root), "index {i}");
+        }
+    }
+
+    #[test]
     fn frontier_reports_completed_subtrees_and_round_trips() {
         let t = tree(13);
         let mut f = Frontier::default();
         let mut seen = Vec::new();
-        for h in &t.leaves {
+        for h in &t.levels[0] {
             f.push(*h, |s, _| seen.push(s));
         }
         assert_eq!(f.root(), t.root_at(13).unwrap());

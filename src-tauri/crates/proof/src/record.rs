@@ -94,6 +94,37 @@ mod tests {
         assert_eq!(AuditRecord::from_leaf(bytes.as_bytes()).unwrap().canonical_bytes(), bytes.as_bytes());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn prepared_records_splice_to_the_canonical_bytes(
+            strings in proptest::collection::vec(".{0,12}", 6),
+            // RFC 8785 numbers are IEEE doubles: integers are exact up to 2^53, far beyond any session.
+            seq in 0u64..(1u64 << 53),
+            prev in proptest::option::of(proptest::array::uniform32(proptest::num::u8::ANY)),
+            n in proptest::num::f64::NORMAL,
+            k in "[a-z\\u{e9}\"\n\u{1}]{0,6}",
+        ) {
+            let payload = json!({"z": n, k.clone(): [k, strings[0].clone(), {"b": 1, "a": null}], "e": {}});
+            let record = AuditRecord {
+                v: 1,
+                tenant: strings[0].clone(),
+                session_id: strings[1].clone(),
+                seq,
+                prev: prev.map(hex::encode),
+                ts: strings[2].clone(),
+                kind: strings[3].clone(),
+                source: strings[4].clone(),
+                decision: strings[5].clone(),
+                payload: payload.clone(),
+            };
+            let prepared = PreparedRecord::new(&strings[0], &strings[1], &strings[2], &strings[3], &strings[4], &strings[5], &payload);
+            proptest::prop_assert_eq!(
+                String::from_utf8(prepared.leaf(seq, prev.as_ref())).unwrap(),
+                String::from_utf8(record.canonical_bytes()).unwrap()
+            );
+        }
+    }
+
     #[test]
     fn non_canonical_or_foreign_leaves_are_rejected() {
         let pretty = serde_json::to_vec_pretty(&record()).unwrap();
@@ -102,5 +133,74 @@ mod tests {
         let mut v2 = record();
         v2.v = 2;
         assert!(matches!(AuditRecord::from_leaf(&v2.canonical_bytes()), Err(RecordError::UnknownVersion(2))));
+    }
+}
+
+/// The parts of a record that are known before the log assigns its chain position, already in canonical
+/// form. Appenders prepare these on their own tasks so that the log's single writer only has to splice in
+/// `seq` and `prev` (a concatenation) before hashing. [`PreparedRecord::leaf`] produces exactly
+/// [`AuditRecord::canonical_bytes`] (tested against it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedRecord {
+    /// `{"decision":…,"payload":…,"prev":` — everything before `prev`'s value.
+    head: Vec<u8>,
+    /// `,"session_id":…,"source":…,"tenant":…,"ts":…,"type":…,"v":1}` — everything after `seq`'s value.
+    tail: Vec<u8>,
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // RFC 8785 strings are serde_json's: minimal escapes, lowercase \u00XX, everything else as UTF-8.
+    serde_json::to_writer(&mut *out, s).unwrap_or_default();
+}
+
+impl PreparedRecord {
+    /// Canonicalises everything but `seq` and `prev`. Member order is RFC 8785's (by UTF-16 code units):
+    /// decision, payload, prev, seq, session_id, source, tenant, ts, type, v.
+    pub fn new(
+        tenant: &str,
+        session_id: &str,
+        ts: &str,
+        kind: &str,
+        source: &str,
+        decision: &str,
+        payload: &serde_json::Value,
+    ) -> Self {
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(b"{\"decision\":");
+        push_json_str(&mut head, decision);
+        head.extend_from_slice(b",\"payload\":");
+        head.extend_from_slice(&serde_jcs::to_vec(payload).unwrap_or_default());
+        head.extend_from_slice(b",\"prev\":");
+        let mut tail = Vec::with_capacity(128);
+        tail.extend_from_slice(b",\"session_id\":");
+        push_json_str(&mut tail, session_id);
+        tail.extend_from_slice(b",\"source\":");
+        push_json_str(&mut tail, source);
+        tail.extend_from_slice(b",\"tenant\":");
+        push_json_str(&mut tail, tenant);
+        tail.extend_from_slice(b",\"ts\":");
+        push_json_str(&mut tail, ts);
+        tail.extend_from_slice(b",\"type\":");
+        push_json_str(&mut tail, kind);
+        tail.extend_from_slice(format!(",\"v\":{RECORD_VERSION}}}").as_bytes());
+        PreparedRecord { head, tail }
+    }
+
+    /// The leaf bytes once the record's chain position is known.
+    pub fn leaf(&self, seq: u64, prev: Option<&Hash>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.head.len() + self.tail.len() + 96);
+        out.extend_from_slice(&self.head);
+        match prev {
+            Some(h) => {
+                out.push(b'"');
+                out.extend_from_slice(hex::encode(h).as_bytes());
+                out.push(b'"');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(seq.to_string().as_bytes());
+        out.extend_from_slice(&self.tail);
+        out
     }
 }

@@ -4,11 +4,12 @@
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteVerifier};
-use crate::proof_file::{PROOF_FORMAT, ProofEntry, ProofFile};
+use crate::proof_file::PROOF_FORMAT;
 use crate::record::AuditRecord;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,14 +73,50 @@ pub enum VerifyError {
 /// Verifies a `vargate-proof/1` file. With `pinned`, the checkpoint must be signed by that key; without it the
 /// file's own `log_vkey` is used and a warning says the key was not pinned.
 pub fn verify_proof_file(bytes: &[u8], pinned: Option<&NoteVerifier>) -> Result<Verdict, VerifyError> {
-    let file: ProofFile = serde_json::from_slice(bytes)?;
+    let file: FileView = serde_json::from_slice(bytes)?;
     if file.format != PROOF_FORMAT {
-        return Err(VerifyError::UnsupportedFormat { found: file.format });
+        return Err(VerifyError::UnsupportedFormat { found: file.format.into_owned() });
     }
     Ok(verify_parsed(&file, pinned))
 }
 
-pub fn verify_parsed(file: &ProofFile, pinned: Option<&NoteVerifier>) -> Verdict {
+/// The proof file as the verifier reads it: the shape of [`crate::ProofFile`], borrowing from the input
+/// wherever JSON escapes allow, so that a large file is not copied string by string.
+#[derive(Deserialize)]
+struct FileView<'a> {
+    #[serde(borrow)]
+    format: Cow<'a, str>,
+    #[serde(borrow)]
+    checkpoint: Cow<'a, str>,
+    #[serde(borrow)]
+    log_vkey: Cow<'a, str>,
+    #[serde(borrow)]
+    session: SessionView<'a>,
+    #[serde(borrow)]
+    entries: Vec<EntryView<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SessionView<'a> {
+    #[serde(borrow)]
+    tenant: Cow<'a, str>,
+    #[serde(borrow)]
+    session_id: Cow<'a, str>,
+    length: u64,
+    #[serde(borrow)]
+    head: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct EntryView<'a> {
+    index: u64,
+    #[serde(borrow)]
+    leaf: Cow<'a, str>,
+    #[serde(borrow)]
+    inclusion_proof: Vec<Cow<'a, str>>,
+}
+
+fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict {
     let mut checks = vec![Check::pass("format", PROOF_FORMAT)];
     let file_key = NoteVerifier::parse(&file.log_vkey);
     checks.push(Check::of(
@@ -151,47 +188,72 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
 }
 
 fn decode_hash(s: &str) -> Result<Hash, String> {
-    let bytes = hex::decode(s).map_err(|_| format!("{s:?} is not hex"))?;
-    bytes.try_into().map_err(|_| format!("{s:?} is not a 32-byte hash"))
+    let mut hash = [0u8; 32];
+    match hex::decode_to_slice(s, &mut hash) {
+        Ok(()) => Ok(hash),
+        Err(hex::FromHexError::InvalidStringLength | hex::FromHexError::OddLength) => {
+            Err(format!("{s:?} is not a 32-byte hash"))
+        }
+        Err(_) => Err(format!("{s:?} is not hex")),
+    }
 }
 
 /// Checks every entry's inclusion proof; returns each entry's decoded leaf (None when it could not be decoded).
 fn check_entries(
-    entries: &[ProofEntry],
+    entries: &[EntryView<'_>],
     checkpoint: Option<&Checkpoint>,
     checks: &mut Vec<Check>,
 ) -> Vec<Option<Vec<u8>>> {
     if entries.is_empty() {
         checks.push(Check::fail("entries", "the file has no entries"));
     }
-    let mut leaves = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let name = format!("inclusion of leaf {}", entry.index);
-        let leaf = B64.decode(&entry.leaf).ok();
-        let result = (|| {
-            let cp = checkpoint.ok_or("no readable checkpoint")?;
+    let leaves: Vec<Option<Vec<u8>>> = entries.iter().map(|e| B64.decode(e.leaf.as_bytes()).ok()).collect();
+    // Decode first, then verify all decodable proofs in one batch that shares the work of converging paths.
+    let decoded: Vec<Result<(Hash, Vec<Hash>), String>> = entries
+        .iter()
+        .zip(&leaves)
+        .map(|(entry, leaf)| {
             let leaf = leaf.as_deref().ok_or("leaf is not base64")?;
-            let proof: Vec<Hash> = entry.inclusion_proof.iter().map(|h| decode_hash(h)).collect::<Result<_, _>>()?;
-            merkle::verify_inclusion(entry.index, cp.size, &merkle::leaf_hash(leaf), &proof, &cp.root)
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>(format!("{} hashes lead to the checkpoint root of tree size {}", proof.len(), cp.size))
-        })();
-        checks.push(Check::of(name, result));
-        leaves.push(leaf);
+            let proof = entry.inclusion_proof.iter().map(|h| decode_hash(h)).collect::<Result<Vec<_>, _>>()?;
+            Ok((merkle::leaf_hash(leaf), proof))
+        })
+        .collect();
+    let batch: Vec<(u64, Hash, &[Hash])> = entries
+        .iter()
+        .zip(&decoded)
+        .filter_map(|(e, d)| d.as_ref().ok().map(|(leaf, proof)| (e.index, *leaf, proof.as_slice())))
+        .collect();
+    let mut verified = match checkpoint {
+        Some(cp) => merkle::verify_inclusions(cp.size, &cp.root, &batch).into_iter(),
+        None => Vec::new().into_iter(),
+    };
+    for (entry, decoded) in entries.iter().zip(&decoded) {
+        let result = match (decoded, checkpoint) {
+            (Err(e), _) => Err(e.clone()),
+            (Ok(_), None) => Err("no readable checkpoint".to_owned()),
+            (Ok((_, proof)), Some(cp)) => match verified.next() {
+                Some(Ok(())) => {
+                    Ok(format!("{} hashes lead to the checkpoint root of tree size {}", proof.len(), cp.size))
+                }
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err("internal: verification result missing".to_owned()),
+            },
+        };
+        checks.push(Check::of(format!("inclusion of leaf {}", entry.index), result));
     }
     leaves
 }
 
 /// The session's records must all be canonical records of the named session, numbered 0..length in log
 /// order, each naming the previous one's leaf hash, ending at the stated head.
-fn check_chain(file: &ProofFile, leaves: &[Option<Vec<u8>>]) -> Result<String, String> {
+fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String, String> {
     let s = &file.session;
     let mut prev: Option<Hash> = None;
     let mut last_index: Option<u64> = None;
     for (i, (leaf, entry)) in leaves.iter().zip(&file.entries).enumerate() {
         let leaf = leaf.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?;
         let record = AuditRecord::from_leaf(leaf).map_err(|e| format!("entry {i}: {e}"))?;
-        if record.tenant != s.tenant || record.session_id != s.session_id {
+        if record.tenant != *s.tenant || record.session_id != *s.session_id {
             return Err(format!(
                 "entry {i} belongs to {}/{}, not {}/{}",
                 record.tenant, record.session_id, s.tenant, s.session_id
@@ -213,7 +275,7 @@ fn check_chain(file: &ProofFile, leaves: &[Option<Vec<u8>>]) -> Result<String, S
         return Err(format!("the file has {} records but the session had {}", leaves.len(), s.length));
     }
     let head = prev.map(hex::encode).unwrap_or_default();
-    if head != s.head {
+    if head != *s.head {
         return Err(format!("last record's leaf hash {head} is not the stated head {}", s.head));
     }
     Ok(format!(

@@ -18,4 +18,4 @@ mod writer;
 
 pub use error::StoreError;
 pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
-pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint};
+pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};

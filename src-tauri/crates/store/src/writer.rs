@@ -12,13 +12,31 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
-use vargate_proof::record::{AuditRecord, RECORD_VERSION};
+use vargate_proof::record::PreparedRecord;
 use vargate_proof::{Checkpoint, NoteSigner};
 
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
 
+/// A validated record with everything but its chain position already canonicalised (by the appender's task,
+/// so that the single writer does as little as possible).
+pub(crate) struct Pending {
+    session_id: String,
+    ts: String,
+    kind: String,
+    decision: String,
+    fields: PreparedRecord,
+}
+
+impl Pending {
+    pub(crate) fn new(tenant: &str, r: NewRecord) -> Result<Self, StoreError> {
+        validate(&r)?;
+        let fields = PreparedRecord::new(tenant, &r.session_id, &r.ts, &r.kind, &r.source, &r.decision, &r.payload);
+        Ok(Pending { session_id: r.session_id, ts: r.ts, kind: r.kind, decision: r.decision, fields })
+    }
+}
+
 pub(crate) enum Command {
-    Append { tenant: String, records: Vec<NewRecord>, reply: AppendReply },
+    Append { tenant: String, records: Vec<Pending>, reply: AppendReply },
     Checkpoint { tenant: String, reply: oneshot::Sender<Result<StoredCheckpoint, StoreError>> },
 }
 
@@ -45,12 +63,6 @@ pub(crate) struct Writer {
     max_batch: usize,
     logs: HashMap<String, LogState>,
     signers: HashMap<String, NoteSigner>,
-}
-
-/// One append command's rows, staged until its transaction commits.
-struct Staged {
-    records: Vec<(u64, AuditRecord, Vec<u8>, Hash)>,
-    acks: Vec<Appended>,
 }
 
 // SQLite allows 32766 bound parameters per statement.
@@ -100,7 +112,7 @@ impl Writer {
         }
     }
 
-    async fn commit_appends(&mut self, appends: Vec<(String, Vec<NewRecord>, AppendReply)>) {
+    async fn commit_appends(&mut self, appends: Vec<(String, Vec<Pending>, AppendReply)>) {
         // Make sure every tenant's log exists first (its own small transaction), so a failing batch below
         // leaves nothing half-created.
         let mut ready = Vec::with_capacity(appends.len());
@@ -115,7 +127,7 @@ impl Writer {
         if ready.is_empty() {
             return;
         }
-        let jobs: Vec<(&str, &[NewRecord])> = ready.iter().map(|(t, r, _)| (t.as_str(), r.as_slice())).collect();
+        let jobs: Vec<(&str, &[Pending])> = ready.iter().map(|(t, r, _)| (t.as_str(), r.as_slice())).collect();
         match self.write_batch(&jobs).await {
             Ok(results) => {
                 for ((_, _, reply), result) in ready.into_iter().zip(results) {
@@ -135,16 +147,16 @@ impl Writer {
         }
     }
 
-    /// Writes all jobs in one transaction. A job with an invalid record fails alone; a database error fails
-    /// the whole batch. In-memory state is only updated after the commit.
+    /// Writes all jobs in one transaction; a database error fails the whole batch. In-memory state is only
+    /// updated after the commit.
     async fn write_batch(
         &mut self,
-        jobs: &[(&str, &[NewRecord])],
+        jobs: &[(&str, &[Pending])],
     ) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
         let mut frontiers: HashMap<String, Frontier> = HashMap::new();
-        let mut heads: HashMap<(String, String), (u64, Hash)> = HashMap::new();
+        let mut heads: HashMap<(&str, &str), (u64, Hash)> = HashMap::new();
         let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
-        let mut rows: Vec<(i64, u64, AuditRecord, Vec<u8>, Hash)> = Vec::new();
+        let mut rows: Vec<(i64, u64, u64, &Pending, Vec<u8>, Hash)> = Vec::new();
         let mut results = Vec::with_capacity(jobs.len());
 
         let mut tx = self.conn.begin().await?;
@@ -154,72 +166,39 @@ impl Writer {
                 continue;
             };
             let log_id = state.info.id;
-            let mut frontier = frontiers.get(*tenant).cloned().unwrap_or_else(|| state.frontier.clone());
-            let mut staged = Staged { records: Vec::new(), acks: Vec::new() };
-            let mut job_heads: HashMap<String, (u64, Hash)> = HashMap::new();
-            let mut job_nodes = Vec::new();
-            let mut failed = None;
+            let frontier = frontiers.entry((*tenant).to_owned()).or_insert_with(|| state.frontier.clone());
+            let mut acks = Vec::with_capacity(records.len());
             for rec in *records {
-                if let Err(e) = rec.validate() {
-                    failed = Some(e);
-                    break;
-                }
-                let key = ((*tenant).to_owned(), rec.session_id.clone());
-                let head = match job_heads
-                    .get(&rec.session_id)
-                    .or_else(|| heads.get(&key))
-                    .or_else(|| state.sessions.get(&rec.session_id))
-                {
+                let key = (*tenant, rec.session_id.as_str());
+                let head = match heads.get(&key).or_else(|| state.sessions.get(&rec.session_id)) {
                     Some(h) => Some(*h),
                     None => load_head(&mut tx, log_id, &rec.session_id).await?,
                 };
                 let seq = head.map_or(0, |(s, _)| s + 1);
-                let record = AuditRecord {
-                    v: RECORD_VERSION,
-                    tenant: (*tenant).to_owned(),
-                    session_id: rec.session_id.clone(),
-                    seq,
-                    prev: head.map(|(_, h)| hex::encode(h)),
-                    ts: rec.ts.clone(),
-                    kind: rec.kind.clone(),
-                    source: rec.source.clone(),
-                    decision: rec.decision.clone(),
-                    payload: rec.payload.clone(),
-                };
-                let leaf = record.canonical_bytes();
+                let leaf = rec.fields.leaf(seq, head.as_ref().map(|(_, h)| h));
                 let leaf_hash = vargate_proof::merkle::leaf_hash(&leaf);
                 let index = frontier.size();
                 frontier.push(leaf_hash, |s, h| {
                     if tree::is_stored_level(s.level) {
-                        job_nodes.push((log_id, s, *h));
+                        nodes.push((log_id, s, *h));
                     }
                 });
-                job_heads.insert(rec.session_id.clone(), (seq, leaf_hash));
-                staged.acks.push(Appended { index, seq, leaf_hash });
-                staged.records.push((index, record, leaf, leaf_hash));
+                heads.insert(key, (seq, leaf_hash));
+                acks.push(Appended { index, seq, leaf_hash });
+                rows.push((log_id, index, seq, rec, leaf, leaf_hash));
             }
-            if let Some(e) = failed {
-                results.push(Err(e));
-                continue;
-            }
-            frontiers.insert((*tenant).to_owned(), frontier);
-            for (session, head) in job_heads {
-                heads.insert(((*tenant).to_owned(), session), head);
-            }
-            nodes.extend(job_nodes);
-            rows.extend(staged.records.into_iter().map(|(i, r, l, h)| (log_id, i, r, l, h)));
-            results.push(Ok(staged.acks));
+            results.push(Ok(acks));
         }
 
         for chunk in rows.chunks(RECORD_ROWS_PER_INSERT) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ",
             );
-            qb.push_values(chunk, |mut b, (log_id, idx, rec, leaf, hash)| {
+            qb.push_values(chunk, |mut b, (log_id, idx, seq, rec, leaf, hash)| {
                 b.push_bind(*log_id)
                     .push_bind(*idx as i64)
                     .push_bind(rec.session_id.as_str())
-                    .push_bind(rec.seq as i64)
+                    .push_bind(*seq as i64)
                     .push_bind(rec.ts.as_str())
                     .push_bind(rec.kind.as_str())
                     .push_bind(rec.decision.as_str())
@@ -243,8 +222,8 @@ impl Writer {
             }
         }
         for ((tenant, session), head) in heads {
-            if let Some(state) = self.logs.get_mut(&tenant) {
-                state.sessions.insert(session, head);
+            if let Some(state) = self.logs.get_mut(tenant) {
+                state.sessions.insert(session.to_owned(), head);
             }
         }
         Ok(results)

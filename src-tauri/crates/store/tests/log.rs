@@ -110,7 +110,8 @@ async fn bad_records_and_tenants_are_refused_without_side_effects() {
     bad.ts = "yesterday".into();
     let batch = vec![record("s", 0), bad];
     assert!(matches!(store.append_batch("acme", batch).await, Err(StoreError::InvalidRecord(_))));
-    assert_eq!(store.size("acme").await.unwrap(), 0);
+    // Nothing was written: not even the tenant's log was created.
+    assert!(matches!(store.size("acme").await, Err(StoreError::UnknownTenant(_))));
     let ok = store.append("acme", record("s", 0)).await.unwrap();
     assert_eq!((ok.index, ok.seq), (0, 0));
     assert!(matches!(store.inclusion_proof("acme", 0, 5).await, Err(StoreError::BeyondLog { requested: 5, size: 1 })));
