@@ -65,6 +65,16 @@ pub(crate) struct Writer {
     signers: HashMap<String, NoteSigner>,
 }
 
+/// One `records` row of a batch being written.
+struct Row<'a> {
+    log_id: i64,
+    index: u64,
+    seq: u64,
+    rec: &'a Pending,
+    leaf: Vec<u8>,
+    leaf_hash: Hash,
+}
+
 // SQLite allows 32766 bound parameters per statement.
 const RECORD_ROWS_PER_INSERT: usize = 32766 / 9;
 const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
@@ -156,7 +166,7 @@ impl Writer {
         let mut frontiers: HashMap<String, Frontier> = HashMap::new();
         let mut heads: HashMap<(&str, &str), (u64, Hash)> = HashMap::new();
         let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
-        let mut rows: Vec<(i64, u64, u64, &Pending, Vec<u8>, Hash)> = Vec::new();
+        let mut rows: Vec<Row<'_>> = Vec::new();
         let mut results = Vec::with_capacity(jobs.len());
 
         let mut tx = self.conn.begin().await?;
@@ -185,7 +195,7 @@ impl Writer {
                 });
                 heads.insert(key, (seq, leaf_hash));
                 acks.push(Appended { index, seq, leaf_hash });
-                rows.push((log_id, index, seq, rec, leaf, leaf_hash));
+                rows.push(Row { log_id, index, seq, rec, leaf, leaf_hash });
             }
             results.push(Ok(acks));
         }
@@ -194,16 +204,16 @@ impl Writer {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ",
             );
-            qb.push_values(chunk, |mut b, (log_id, idx, seq, rec, leaf, hash)| {
-                b.push_bind(*log_id)
-                    .push_bind(*idx as i64)
-                    .push_bind(rec.session_id.as_str())
-                    .push_bind(*seq as i64)
-                    .push_bind(rec.ts.as_str())
-                    .push_bind(rec.kind.as_str())
-                    .push_bind(rec.decision.as_str())
-                    .push_bind(hash.as_slice())
-                    .push_bind(leaf.as_slice());
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.log_id)
+                    .push_bind(r.index as i64)
+                    .push_bind(r.rec.session_id.as_str())
+                    .push_bind(r.seq as i64)
+                    .push_bind(r.rec.ts.as_str())
+                    .push_bind(r.rec.kind.as_str())
+                    .push_bind(r.rec.decision.as_str())
+                    .push_bind(r.leaf_hash.as_slice())
+                    .push_bind(r.leaf.as_slice());
             });
             qb.build().execute(&mut *tx).await?;
         }
