@@ -14,7 +14,7 @@ impl Store {
         let log = self.log(tenant).await?;
         let ranges = merkle::inclusion_ranges(index, size)?;
         let mut conn = self.read.acquire().await?;
-        within_log(&mut conn, log.id, size).await?;
+        self.ensure_size(&mut conn, &log, size).await?;
         tree::range_hashes(&mut conn, log.id, &ranges).await
     }
 
@@ -23,7 +23,7 @@ impl Store {
         let log = self.log(tenant).await?;
         let ranges = merkle::consistency_ranges(size1, size2)?;
         let mut conn = self.read.acquire().await?;
-        within_log(&mut conn, log.id, size2).await?;
+        self.ensure_size(&mut conn, &log, size2).await?;
         tree::range_hashes(&mut conn, log.id, &ranges).await
     }
 
@@ -31,7 +31,7 @@ impl Store {
     pub async fn root_at(&self, tenant: &str, size: u64) -> Result<Hash, StoreError> {
         let log = self.log(tenant).await?;
         let mut conn = self.read.acquire().await?;
-        within_log(&mut conn, log.id, size).await?;
+        self.ensure_size(&mut conn, &log, size).await?;
         let roots = tree::range_hashes(&mut conn, log.id, std::slice::from_ref(&(0..size))).await?;
         Ok(roots.first().copied().unwrap_or_else(merkle::empty_root))
     }
@@ -77,9 +77,4 @@ impl Store {
             entries,
         })
     }
-}
-
-async fn within_log(conn: &mut sqlx::SqliteConnection, log_id: i64, requested: u64) -> Result<(), StoreError> {
-    let size = tree::stored_size(conn, log_id).await?;
-    if requested > size { Err(StoreError::BeyondLog { requested, size }) } else { Ok(()) }
 }

@@ -6,6 +6,7 @@ use crate::writer::{Command, Pending, Writer};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqlitePool};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,6 +75,9 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) read: SqlitePool,
     commands: mpsc::Sender<Command>,
+    /// Logs never change once created and only grow, so their identity and the largest size seen so far can
+    /// be remembered: a proof then costs one query instead of three.
+    known: Arc<std::sync::Mutex<HashMap<String, (LogInfo, u64)>>>,
 }
 
 /// How the store connects to its database file; public so that benchmarks can hold a baseline to exactly the
@@ -110,7 +114,7 @@ impl Store {
             .await?;
         let (commands, rx) = mpsc::channel(1024);
         tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1)).run(rx));
-        Ok(Store { read, commands })
+        Ok(Store { read, commands, known: Arc::default() })
     }
 
     async fn ask<T>(
@@ -183,13 +187,41 @@ impl Store {
     }
 
     pub async fn log(&self, tenant: &str) -> Result<LogInfo, StoreError> {
+        if let Some((info, _)) = self.known.lock().ok().and_then(|k| k.get(tenant).cloned()) {
+            return Ok(info);
+        }
         let row: Option<(i64, String, String, String)> =
             sqlx::query_as("SELECT id, tenant, origin, vkey FROM logs WHERE tenant = ?")
                 .bind(tenant)
                 .fetch_optional(&self.read)
                 .await?;
-        row.map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey })
-            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))
+        let info = row
+            .map(|(id, tenant, origin, vkey)| LogInfo { id, tenant, origin, vkey })
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
+        if let Ok(mut known) = self.known.lock() {
+            known.entry(tenant.to_owned()).or_insert((info.clone(), 0));
+        }
+        Ok(info)
+    }
+
+    /// Fails with [`StoreError::BeyondLog`] unless the tenant's log has at least `requested` records.
+    pub(crate) async fn ensure_size(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        log: &LogInfo,
+        requested: u64,
+    ) -> Result<(), StoreError> {
+        let seen = self.known.lock().ok().and_then(|k| k.get(&log.tenant).map(|(_, size)| *size)).unwrap_or(0);
+        if requested <= seen {
+            return Ok(());
+        }
+        let size = crate::tree::stored_size(conn, log.id).await?;
+        if let Ok(mut known) = self.known.lock()
+            && let Some(entry) = known.get_mut(&log.tenant)
+        {
+            entry.1 = entry.1.max(size);
+        }
+        if requested > size { Err(StoreError::BeyondLog { requested, size }) } else { Ok(()) }
     }
 
     /// Number of records in the tenant's log.
