@@ -12,6 +12,7 @@
 )]
 
 pub mod checkpoint;
+pub mod jcs;
 pub mod merkle;
 pub mod note;
 pub mod proof_file;

@@ -44,8 +44,9 @@ pub enum RecordError {
 impl AuditRecord {
     /// The RFC 8785 canonical bytes: the Merkle leaf.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        // Serialising plain structs and serde_json values cannot fail: every map key is a string.
-        serde_jcs::to_vec(self).unwrap_or_default()
+        // A record's fields serialise to a JSON object of strings, integers and the payload, none of them
+        // non-finite (serde_json values cannot hold NaN), so this cannot fail.
+        serde_json::to_value(self).ok().and_then(|v| crate::jcs::to_canonical(&v).ok()).unwrap_or_default()
     }
 
     pub fn leaf_hash(&self) -> Hash {
@@ -149,8 +150,7 @@ pub struct PreparedRecord {
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    // RFC 8785 strings are serde_json's: minimal escapes, lowercase \u00XX, everything else as UTF-8.
-    serde_json::to_writer(&mut *out, s).unwrap_or_default();
+    crate::jcs::write_string(s, out);
 }
 
 impl PreparedRecord {
@@ -169,7 +169,8 @@ impl PreparedRecord {
         head.extend_from_slice(b"{\"decision\":");
         push_json_str(&mut head, decision);
         head.extend_from_slice(b",\"payload\":");
-        head.extend_from_slice(&serde_jcs::to_vec(payload).unwrap_or_default());
+        // serde_json values cannot hold NaN or infinities, so canonicalisation cannot fail.
+        let _ = crate::jcs::write_canonical(payload, &mut head);
         head.extend_from_slice(b",\"prev\":");
         let mut tail = Vec::with_capacity(128);
         tail.extend_from_slice(b",\"session_id\":");
@@ -188,18 +189,21 @@ impl PreparedRecord {
 
     /// The leaf bytes once the record's chain position is known.
     pub fn leaf(&self, seq: u64, prev: Option<&Hash>) -> Vec<u8> {
+        // This runs once per record on the log's single writer: no intermediate strings.
         let mut out = Vec::with_capacity(self.head.len() + self.tail.len() + 96);
         out.extend_from_slice(&self.head);
         match prev {
             Some(h) => {
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(h, &mut hex).unwrap_or_default();
                 out.push(b'"');
-                out.extend_from_slice(hex::encode(h).as_bytes());
+                out.extend_from_slice(&hex);
                 out.push(b'"');
             }
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(seq.to_string().as_bytes());
+        crate::jcs::push_decimal(&mut out, seq);
         out.extend_from_slice(&self.tail);
         out
     }

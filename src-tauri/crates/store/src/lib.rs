@@ -16,6 +16,8 @@ mod store;
 mod tree;
 mod writer;
 
+pub use writer::WriterStats;
+
 pub use error::StoreError;
 pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::keychain::KeySource;
-use crate::writer::{Command, Pending, Writer};
+use crate::writer::{Command, Pending, Writer, WriterStats};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqlitePool};
@@ -78,6 +78,7 @@ pub struct Store {
     /// Logs never change once created and only grow, so their identity and the largest size seen so far can
     /// be remembered: a proof then costs one query instead of three.
     known: Arc<std::sync::Mutex<HashMap<String, (LogInfo, u64)>>>,
+    stats: Arc<WriterStats>,
 }
 
 /// How the store connects to its database file; public so that benchmarks can hold a baseline to exactly the
@@ -93,6 +94,7 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
         // 64 MiB of page cache keeps the session index's hot pages in memory under sustained appends; fewer,
         // larger WAL checkpoints mean fewer fsyncs of the main file.
+        .pragma("page_size", "8192")
         .pragma("cache_size", "-65536")
         .pragma("wal_autocheckpoint", "8192")
 }
@@ -113,8 +115,9 @@ impl Store {
             .connect_with(connect.read_only(true))
             .await?;
         let (commands, rx) = mpsc::channel(1024);
-        tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1)).run(rx));
-        Ok(Store { read, commands, known: Arc::default() })
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1), stats.clone()).run(rx));
+        Ok(Store { read, commands, known: Arc::default(), stats })
     }
 
     async fn ask<T>(
@@ -253,6 +256,11 @@ impl Store {
             Ok(StoredCheckpoint { size: size as u64, root, note })
         })
         .transpose()
+    }
+
+    /// What the writer has committed since the store was opened.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Stops accepting appends and waits until everything acknowledged is closed cleanly.

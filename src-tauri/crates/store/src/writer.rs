@@ -57,7 +57,15 @@ struct LogState {
     sessions: HashMap<String, (u64, Hash)>,
 }
 
+/// Counters of what the writer committed, for operators and benchmarks.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: std::sync::atomic::AtomicU64,
+    pub records: std::sync::atomic::AtomicU64,
+}
+
 pub(crate) struct Writer {
+    stats: Arc<WriterStats>,
     conn: SqliteConnection,
     keys: Arc<dyn KeySource>,
     max_batch: usize,
@@ -80,8 +88,13 @@ const RECORD_ROWS_PER_INSERT: usize = 32766 / 9;
 const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
 
 impl Writer {
-    pub(crate) fn new(conn: SqliteConnection, keys: Arc<dyn KeySource>, max_batch: usize) -> Self {
-        Writer { conn, keys, max_batch, logs: HashMap::new(), signers: HashMap::new() }
+    pub(crate) fn new(
+        conn: SqliteConnection,
+        keys: Arc<dyn KeySource>,
+        max_batch: usize,
+        stats: Arc<WriterStats>,
+    ) -> Self {
+        Writer { stats, conn, keys, max_batch, logs: HashMap::new(), signers: HashMap::new() }
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
@@ -225,6 +238,8 @@ impl Writer {
             qb.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.stats.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.stats.records.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
 
         for (tenant, frontier) in frontiers {
             if let Some(state) = self.logs.get_mut(&tenant) {
