@@ -14,9 +14,6 @@ use vargate_proof::merkle::leaf_hash;
 struct Row {
     session: String,
     seq: i64,
-    ts: String,
-    kind: String,
-    decision: String,
     hash: [u8; 32],
     leaf: Vec<u8>,
 }
@@ -43,15 +40,7 @@ fn rows(n: u64, sessions: u64) -> Vec<Row> {
             let leaf = rec.canonical_bytes();
             let hash = leaf_hash(&leaf);
             heads.insert(r.session_id.clone(), (rec.seq, hash));
-            Row {
-                session: r.session_id,
-                seq: rec.seq as i64,
-                ts: rec.ts,
-                kind: rec.kind,
-                decision: rec.decision,
-                hash,
-                leaf,
-            }
+            Row { session: r.session_id, seq: rec.seq as i64, hash, leaf }
         })
         .collect()
 }
@@ -67,20 +56,16 @@ async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> f64 {
     let start = Instant::now();
     for (b, chunk) in rows.chunks(batch).enumerate() {
         let mut tx = conn.begin().await.unwrap();
-        for (c, sub) in chunk.chunks(32766 / 9).enumerate() {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ",
-            );
-            let base = (b * batch + c * (32766 / 9)) as i64;
+        for (c, sub) in chunk.chunks(32766 / 6).enumerate() {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, leaf_hash, leaf) ");
+            let base = (b * batch + c * (32766 / 6)) as i64;
             let mut k = 0i64;
             qb.push_values(sub, |mut q, r| {
                 q.push_bind(1i64)
                     .push_bind(base + k)
                     .push_bind(r.session.as_str())
                     .push_bind(r.seq)
-                    .push_bind(r.ts.as_str())
-                    .push_bind(r.kind.as_str())
-                    .push_bind(r.decision.as_str())
                     .push_bind(r.hash.as_slice())
                     .push_bind(r.leaf.as_slice());
                 k += 1;

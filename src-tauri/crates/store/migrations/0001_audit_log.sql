@@ -18,16 +18,14 @@ CREATE TABLE logs (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
--- The leaves. `leaf` is the record's RFC 8785 canonical JSON; the other columns are copies of its fields
--- (and the leaf hash) kept for queries, never the source of truth.
+-- The leaves. `leaf` is the record's RFC 8785 canonical JSON and the source of truth; `session_id`, `seq` and
+-- `leaf_hash` are copies kept for chain lookups and proofs. Other fields are read from the leaf
+-- (json_extract), which keeps appends lean.
 CREATE TABLE records (
     log_id     INTEGER NOT NULL REFERENCES logs (id),
     idx        INTEGER NOT NULL,
     session_id TEXT    NOT NULL,
     seq        INTEGER NOT NULL,
-    ts         TEXT    NOT NULL,
-    kind       TEXT    NOT NULL,
-    decision   TEXT    NOT NULL,
     leaf_hash  BLOB    NOT NULL,
     leaf       BLOB    NOT NULL,
     PRIMARY KEY (log_id, idx)

@@ -21,9 +21,6 @@ type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
 /// so that the single writer does as little as possible).
 pub(crate) struct Pending {
     session_id: String,
-    ts: String,
-    kind: String,
-    decision: String,
     fields: PreparedRecord,
 }
 
@@ -31,7 +28,7 @@ impl Pending {
     pub(crate) fn new(tenant: &str, r: NewRecord) -> Result<Self, StoreError> {
         validate(&r)?;
         let fields = PreparedRecord::new(tenant, &r.session_id, &r.ts, &r.kind, &r.source, &r.decision, &r.payload);
-        Ok(Pending { session_id: r.session_id, ts: r.ts, kind: r.kind, decision: r.decision, fields })
+        Ok(Pending { session_id: r.session_id, fields })
     }
 }
 
@@ -84,7 +81,7 @@ struct Row<'a> {
 }
 
 // SQLite allows 32766 bound parameters per statement.
-const RECORD_ROWS_PER_INSERT: usize = 32766 / 9;
+const RECORD_ROWS_PER_INSERT: usize = 32766 / 6;
 const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
 
 impl Writer {
@@ -214,17 +211,13 @@ impl Writer {
         }
 
         for chunk in rows.chunks(RECORD_ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO records (log_id, idx, session_id, seq, ts, kind, decision, leaf_hash, leaf) ",
-            );
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, leaf_hash, leaf) ");
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(r.log_id)
                     .push_bind(r.index as i64)
                     .push_bind(r.rec.session_id.as_str())
                     .push_bind(r.seq as i64)
-                    .push_bind(r.rec.ts.as_str())
-                    .push_bind(r.rec.kind.as_str())
-                    .push_bind(r.rec.decision.as_str())
                     .push_bind(r.leaf_hash.as_slice())
                     .push_bind(r.leaf.as_slice());
             });

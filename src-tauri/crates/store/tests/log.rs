@@ -63,7 +63,7 @@ async fn rows_cannot_be_updated_or_deleted() {
     .await
     .unwrap();
     for sql in [
-        "UPDATE records SET decision = 'allow'",
+        "UPDATE records SET leaf = x'00'",
         "DELETE FROM records",
         "UPDATE checkpoints SET size = 9",
         "DELETE FROM checkpoints",
