@@ -1,7 +1,9 @@
 //! Offline verification throughput of a proof file against raw SHA-256 over the same leaf bytes, in the same
 //! run. Target: verification ≥ 0.3× raw SHA-256 throughput.
 //!
-//!   cargo bench -p vargate-proof --bench verify [-- --log 200000 --sessions 20]
+//!   cargo bench -p vargate-proof --bench verify [-- --log 200000 --sessions 20 --output-bytes 0]
+//!
+//! `--output-bytes N` adds an N-byte tool output to every record's payload (real tool results are often KBs).
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -18,6 +20,7 @@ fn arg(name: &str, default: u64) -> u64 {
 fn main() {
     let n = arg("--log", 200_000);
     let sessions = arg("--sessions", 20);
+    let output = "x".repeat(arg("--output-bytes", 0) as usize);
     let signer = NoteSigner::from_seed("bench/acme", [9u8; 32]).unwrap();
     let mut heads = std::collections::HashMap::<u64, (u64, String)>::new();
     let leaves: Vec<Vec<u8>> = (0..n)
@@ -34,7 +37,7 @@ fn main() {
                 kind: "agent.tool_use".into(),
                 source: "sse".into(),
                 decision: "observed".into(),
-                payload: json!({"id": format!("sevt_{i:024}"), "name": "bash", "input": {"command": "ls -la /srv/data"}}),
+                payload: json!({"id": format!("sevt_{i:024}"), "name": "bash", "input": {"command": "ls -la /srv/data"}, "output": output}),
             };
             let leaf = rec.canonical_bytes();
             heads.insert(s, (rec.seq, hex::encode(leaf_hash(&leaf))));
@@ -52,7 +55,7 @@ fn main() {
         bytes.len() as f64 / 1e6
     );
     let (mut best_raw, mut best_verify) = (f64::MAX, f64::MAX);
-    for round in 1..=5 {
+    for round in 1..=arg("--rounds", 5) {
         let t = Instant::now();
         let mut acc = 0u8;
         for l in &session_leaves {

@@ -55,11 +55,15 @@ impl AuditRecord {
 
     /// Parses leaf bytes, insisting that they are exactly the canonical form of the record they describe.
     pub fn from_leaf(leaf: &[u8]) -> Result<Self, RecordError> {
-        let record: AuditRecord = serde_json::from_slice(leaf)?;
+        // Parse once into a value, check that it re-canonicalises to exactly these bytes, then move the value
+        // into the record (no copies of its strings).
+        let value: serde_json::Value = serde_json::from_slice(leaf)?;
+        let canonical = crate::jcs::to_canonical(&value).is_ok_and(|c| c == leaf);
+        let record: AuditRecord = serde_json::from_value(value)?;
         if record.v != RECORD_VERSION {
             return Err(RecordError::UnknownVersion(record.v));
         }
-        if record.canonical_bytes() != leaf {
+        if !canonical {
             return Err(RecordError::NotCanonical);
         }
         Ok(record)

@@ -188,14 +188,14 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
 }
 
 fn decode_hash(s: &str) -> Result<Hash, String> {
-    let mut hash = [0u8; 32];
-    match hex::decode_to_slice(s, &mut hash) {
-        Ok(()) => Ok(hash),
-        Err(hex::FromHexError::InvalidStringLength | hex::FromHexError::OddLength) => {
-            Err(format!("{s:?} is not a 32-byte hash"))
-        }
-        Err(_) => Err(format!("{s:?} is not hex")),
+    // const-hex: proof hashes are most of a proof file, and its vectorised decoder is several times faster
+    // than a per-character one.
+    if s.len() != 64 {
+        return Err(format!("{s:?} is not a 32-byte hash"));
     }
+    let mut hash = [0u8; 32];
+    const_hex::decode_to_slice(s, &mut hash).map_err(|_| format!("{s:?} is not hex"))?;
+    Ok(hash)
 }
 
 /// Checks every entry's inclusion proof; returns each entry's decoded leaf (None when it could not be decoded).
