@@ -1,0 +1,13 @@
+//! `vargate-agents` is the only crate that knows the Claude Managed Agents wire format
+//! (`docs/managed-agents-sdk-schema.md`): session events and API error bodies today; the HTTP client, the SSE
+//! consumer and the simulator build on these.
+//!
+//! Invariant: what the API sends is never dropped. Every event keeps its exact JSON object, whatever its
+//! type; unknown types and fields are kept, and a known type with unexpected fields is kept and marked
+//! malformed rather than rejected, so the audit log records everything that was seen.
+
+pub mod error;
+pub mod events;
+
+pub use error::ApiError;
+pub use events::{EventError, EventKind, SessionEvent, StopReason};
