@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libssl-dev)
 test_pkgs=(xvfb xauth dbus dbus-x11 imagemagick poppler-utils fonts-dejavu-core
-  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi at-spi2-core x11-utils)
+  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi python3-cryptography at-spi2-core x11-utils)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""An independent verifier of `vargate-proof/1` files, written from docs/proof-format.md alone.
+
+It shares no code with Vargate: Python's hashlib, base64 and json, and the `cryptography` package for
+Ed25519. The test suite runs it on files the `vargate` CLI produced, so a passing run shows that the
+documented format is enough for a third party to verify our proofs.
+
+Usage: verify_proof.py PROOF.json VKEY      exit 0 valid, 1 invalid, 2 unreadable
+
+Simplification: RFC 8785 canonical form is checked with json.dumps(sort_keys, compact, ensure_ascii=False),
+which equals RFC 8785 for records whose keys are in the Basic Multilingual Plane and whose numbers are
+integers (all records the tests produce).
+"""
+import base64
+import hashlib
+import json
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(index, size, leaf, proof, root):
+    """RFC 9162 section 2.1.3.2, as docs/proof-format.md section 3 writes it."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = node_hash(p, r)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def parse_vkey(vkey):
+    name, key_id, key = vkey.split("+", 2)
+    raw = base64.b64decode(key, validate=True)
+    if raw[0] != 1 or len(raw) != 33:
+        raise ValueError("not an Ed25519 verifier key")
+    computed = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
+    if computed.hex() != key_id:
+        raise ValueError("key id does not match the key")
+    return name, computed, Ed25519PublicKey.from_public_bytes(raw[1:])
+
+
+def open_note(note, name, key_id, key):
+    split = note.rindex("\n\n")
+    text, sigs = note[: split + 1], note[split + 2 :]
+    for line in sigs.splitlines():
+        if not line.startswith("\u2014 "):
+            raise ValueError("bad signature line")
+        signer, blob = line[2:].split(" ", 1)
+        blob = base64.b64decode(blob, validate=True)
+        if signer == name and blob[:4] == key_id:
+            key.verify(blob[4:], text.encode())  # raises InvalidSignature
+            return text
+    raise ValueError("no signature by the pinned key")
+
+
+def main():
+    checks = []
+
+    def check(name, ok, detail=""):
+        checks.append(ok)
+        print(("PASS" if ok else "FAIL"), name, detail)
+
+    try:
+        with open(sys.argv[1], "rb") as f:
+            doc = json.loads(f.read())
+        name, key_id, key = parse_vkey(sys.argv[2])
+        assert doc["format"] == "vargate-proof/1"
+    except Exception as e:  # noqa: BLE001 - anything unreadable is exit 2
+        print("error:", e)
+        return 2
+
+    check("pinned key", doc.get("log_vkey") == sys.argv[2])
+    try:
+        text = open_note(doc["checkpoint"], name, key_id, key)
+        check("checkpoint signature", True)
+    except (ValueError, InvalidSignature) as e:
+        check("checkpoint signature", False, str(e))
+        return 1
+    lines = text.split("\n")
+    origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2])
+    check("checkpoint origin", origin == name, origin)
+
+    prev, last_index, session = None, -1, doc["session"]
+    for i, entry in enumerate(doc["entries"]):
+        leaf = base64.b64decode(entry["leaf"])
+        proof = [bytes.fromhex(h) for h in entry["inclusion_proof"]]
+        check(f"inclusion of leaf {entry['index']}", verify_inclusion(entry["index"], size, leaf_hash(leaf), proof, root))
+        record = json.loads(leaf)
+        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        chained = (
+            canonical == leaf
+            and record["v"] == 1
+            and record["tenant"] == session["tenant"]
+            and record["session_id"] == session["session_id"]
+            and record["seq"] == i
+            and record["prev"] == prev
+            and entry["index"] > last_index
+        )
+        check(f"record seq {i}", chained)
+        prev, last_index = leaf_hash(leaf).hex(), entry["index"]
+    check("session length", len(doc["entries"]) == session["length"])
+    check("session head", prev == session["head"])
+    return 0 if all(checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
