@@ -1,6 +1,7 @@
 //! `vargate-agents` is the only crate that knows the Claude Managed Agents wire format
-//! (`docs/managed-agents-sdk-schema.md`): session events and API error bodies today; the HTTP client, the SSE
-//! consumer and the simulator build on these.
+//! (`docs/managed-agents-sdk-schema.md`): session events and API error bodies, the HTTP client and SSE
+//! consumer (`client`, `stream`), and `sim`, a simulator of the API that follows the same wire format (the
+//! test bed and the product's demo mode).
 //!
 //! Invariant: what the API sends is never dropped. Every event keeps its exact JSON object, whatever its
 //! type; unknown types and fields are kept, and a known type with unexpected fields is kept and marked
@@ -8,6 +9,7 @@
 
 pub mod error;
 pub mod events;
+pub mod sim;
 
 pub use error::ApiError;
 pub use events::{EventError, EventKind, SessionEvent, StopReason};
