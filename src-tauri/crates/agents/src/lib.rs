@@ -7,9 +7,11 @@
 //! type; unknown types and fields are kept, and a known type with unexpected fields is kept and marked
 //! malformed rather than rejected, so the audit log records everything that was seen.
 
+pub mod client;
 pub mod error;
 pub mod events;
 pub mod sim;
+pub mod stream;
 
 pub use error::ApiError;
 pub use events::{EventError, EventKind, SessionEvent, StopReason};

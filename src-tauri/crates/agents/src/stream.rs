@@ -1,0 +1,245 @@
+//! Following a session live. [`Client::open_stream`] reads the SSE stream (`event:` + `data:` frames; `ping`
+//! ignored; an `error` frame is a failure). [`watch`] makes that dependable: it opens the stream *before*
+//! reading the history (the stream has no replay), backfills from the history, de-duplicates by event id, and
+//! on any drop reconnects with backoff and backfills again, so every event is delivered exactly once, in order.
+
+use crate::client::{Client, ClientError};
+use crate::error::ApiError;
+use crate::events::{EventKind, SessionEvent, StopReason};
+use eventsource_stream::Eventsource as _;
+use futures_util::{Stream, StreamExt as _};
+use reqwest::Method;
+use std::collections::{BTreeSet, HashSet};
+use std::pin::Pin;
+use tokio::sync::mpsc;
+
+/// What the stream delivered: an event, or a frame that is not one (kept, with the reason, for the record).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    Event(SessionEvent),
+    Garbled { event: String, data: String, reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    #[error("the stream sent an error: {0}")]
+    Server(ApiError),
+    #[error("the stream broke: {0}")]
+    Broken(String),
+}
+
+type Frames = Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, String>> + Send>>;
+
+/// An open SSE stream of one session.
+pub struct EventStream {
+    frames: Frames,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
+}
+
+impl Client {
+    /// Opens `GET /v1/sessions/{id}/events/stream`. Returns once the server accepted the stream.
+    pub async fn open_stream(&self, session_id: &str) -> Result<EventStream, ClientError> {
+        let path = format!("/v1/sessions/{}/events/stream", crate::client::path_segment(session_id));
+        let resp = self
+            .request(Method::GET, &path)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(ClientError::Transport)?;
+        if !resp.status().is_success() {
+            let status = resp.status().as_u16();
+            let request_id = resp.headers().get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let body = resp.bytes().await.unwrap_or_default();
+            return Err(ApiError::from_response(status, request_id.as_deref(), &body).into());
+        }
+        let frames = resp.bytes_stream().eventsource().map(|r| r.map_err(|e| e.to_string()));
+        Ok(EventStream { frames: Box::pin(frames) })
+    }
+}
+
+impl EventStream {
+    /// The next event or garbled frame; `None` when the server closed the stream.
+    pub async fn next(&mut self) -> Option<Result<StreamItem, StreamError>> {
+        loop {
+            let frame = match self.frames.next().await? {
+                Ok(f) => f,
+                Err(e) => return Some(Err(StreamError::Broken(e))),
+            };
+            match frame.event.as_str() {
+                "ping" => continue,
+                "error" => {
+                    return Some(Err(StreamError::Server(ApiError::from_response(200, None, frame.data.as_bytes()))));
+                }
+                // eventsource-stream names frames without an `event:` line "message". The SDKs silently drop
+                // them; we keep them, marked, because an audit log must not lose what the server sent.
+                "message" => {
+                    return Some(Ok(StreamItem::Garbled {
+                        event: String::new(),
+                        data: frame.data,
+                        reason: "frame without an event: line".into(),
+                    }));
+                }
+                name => {
+                    return Some(Ok(match SessionEvent::parse(frame.data.as_bytes()) {
+                        Ok(event) => StreamItem::Event(event),
+                        Err(e) => {
+                            StreamItem::Garbled { event: name.to_owned(), data: frame.data, reason: e.to_string() }
+                        }
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// How [`watch`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// `session.status_terminated` arrived: nothing more will happen.
+    Terminated,
+    /// `session.deleted` arrived: the stream ends.
+    Deleted,
+    /// The receiver was dropped.
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Reconnects allowed in a row without receiving anything new; `None`: forever.
+    pub max_reconnects: Option<u32>,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions { max_reconnects: Some(20) }
+    }
+}
+
+/// Delivers every event of a session exactly once and in order into `tx` (history first, then live), until
+/// the session is terminated or deleted, the receiver is dropped, or reconnecting keeps failing. Live
+/// previews (`event_start`/`event_delta`) are skipped: the API never persists them, and the final event
+/// they preview follows.
+pub async fn watch(
+    client: &Client,
+    session_id: &str,
+    options: &WatchOptions,
+    tx: mpsc::Sender<StreamItem>,
+) -> Result<WatchEnd, ClientError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut failures = 0u32;
+    loop {
+        match watch_once(client, session_id, &mut seen, &tx).await {
+            Ok(Some(end)) => return Ok(end),
+            Ok(None) => failures = 0,
+            Err(e) if is_permanent(&e) => return Err(e),
+            Err(e) => {
+                failures += 1;
+                if options.max_reconnects.is_some_and(|m| failures > m) {
+                    return Err(e);
+                }
+                tracing::warn!(session_id, failures, "session stream failed, reconnecting: {e}");
+            }
+        }
+        tokio::time::sleep(client.backoff(failures.min(6))).await;
+    }
+}
+
+fn is_permanent(e: &ClientError) -> bool {
+    matches!(e, ClientError::Api(api) if !api.retryable())
+}
+
+/// One connection: open the stream, backfill, tail. `Ok(None)` when the stream closed or broke (reconnect).
+async fn watch_once(
+    client: &Client,
+    session_id: &str,
+    seen: &mut HashSet<String>,
+    tx: &mpsc::Sender<StreamItem>,
+) -> Result<Option<WatchEnd>, ClientError> {
+    // Open first: events emitted while we read the history then reach us on the stream.
+    let mut stream = client.open_stream(session_id).await?;
+    for event in client.all_events(session_id).await? {
+        if let Some(end) = deliver(StreamItem::Event(event), seen, tx).await {
+            return Ok(Some(end));
+        }
+    }
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(item) => {
+                if let Some(end) = deliver(item, seen, tx).await {
+                    return Ok(Some(end));
+                }
+            }
+            Err(StreamError::Server(api)) => return Err(api.into()),
+            Err(StreamError::Broken(reason)) => {
+                tracing::warn!(session_id, "session stream broke: {reason}");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Sends one item unless it was delivered before; says whether the watch is over.
+async fn deliver(item: StreamItem, seen: &mut HashSet<String>, tx: &mpsc::Sender<StreamItem>) -> Option<WatchEnd> {
+    let end = match &item {
+        StreamItem::Event(e) if e.kind == EventKind::Preview => return None,
+        StreamItem::Event(e) => {
+            if let Some(id) = e.id().filter(|id| !id.is_empty())
+                && !seen.insert(id.to_owned())
+            {
+                return None;
+            }
+            match e.kind {
+                EventKind::Terminated => Some(WatchEnd::Terminated),
+                EventKind::Deleted => Some(WatchEnd::Deleted),
+                _ => None,
+            }
+        }
+        StreamItem::Garbled { .. } => None,
+    };
+    if tx.send(item).await.is_err() {
+        return Some(WatchEnd::Stopped);
+    }
+    end
+}
+
+/// The tool-use events a `requires_action` idle is waiting on, kept current as events arrive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingActions {
+    ids: BTreeSet<String>,
+}
+
+impl PendingActions {
+    pub fn observe(&mut self, event: &SessionEvent) {
+        match &event.kind {
+            EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } => {
+                // The server re-emits the idle with whatever is still unresolved.
+                self.ids = event_ids.iter().cloned().collect();
+            }
+            EventKind::Idle { .. } | EventKind::Running | EventKind::Terminated | EventKind::Deleted => {
+                self.ids.clear()
+            }
+            EventKind::ToolConfirmation(c) => {
+                self.ids.remove(&c.tool_use_id);
+            }
+            EventKind::CustomToolResult(r) => {
+                self.ids.remove(&r.custom_tool_use_id);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn waiting_on(&self) -> impl Iterator<Item = &str> {
+        self.ids.iter().map(String::as_str)
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        !self.ids.is_empty()
+    }
+}
