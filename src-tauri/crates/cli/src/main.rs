@@ -2,6 +2,7 @@
 //! Invariant: this binary only parses arguments, wires crates together and prints; logic lives in the crates.
 
 mod import;
+mod timeline;
 mod verify;
 
 use anyhow::{Context as _, Result};
@@ -42,6 +43,22 @@ enum Command {
         session: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Print a stored session's records in order.
+    Timeline {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        session: String,
+        /// Only records of this type (repeatable).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Only records with this decision (repeatable).
+        #[arg(long = "decision")]
+        decisions: Vec<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a proof file offline. Exit 0: every check passed; 1: a check failed; 2: unreadable input.
     Verify {
@@ -145,6 +162,11 @@ async fn run(cli: Cli) -> Result<()> {
                 file.entries.len(),
                 checkpoint_size(&file.checkpoint)
             );
+        }
+        Command::Timeline { tenant, session, types, decisions, json } => {
+            let options =
+                timeline::Options { tenant, session, types: types.clone(), decisions: decisions.clone(), json: *json };
+            timeline::run(&store, options).await?;
         }
         Command::Verify { .. } => unreachable!("handled before the runtime starts"),
     }

@@ -13,6 +13,7 @@ pub mod integrity;
 pub mod keychain;
 mod proofs;
 mod store;
+mod timeline;
 mod tree;
 mod writer;
 
@@ -21,3 +22,4 @@ pub use writer::WriterStats;
 pub use error::StoreError;
 pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
+pub use timeline::{TimelineEntry, TimelineFilter};

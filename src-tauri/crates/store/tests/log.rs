@@ -184,3 +184,31 @@ async fn stored_and_in_memory_proof_files_agree() {
         assert_eq!(stored, in_memory, "{session}");
     }
 }
+
+#[tokio::test]
+async fn timeline_filters_and_pages_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    for i in 0..30u64 {
+        let mut r = record(if i % 2 == 0 { "a" } else { "b" }, i);
+        if i % 3 == 0 {
+            r.kind = "vargate.decision".into();
+            r.decision = "deny".into();
+        }
+        store.append("acme", r).await.unwrap();
+    }
+    let all = store.timeline("acme", "a", &vargate_store::TimelineFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 15);
+    assert!(all.windows(2).all(|w| w[0].record.seq + 1 == w[1].record.seq && w[0].index < w[1].index));
+    let page = vargate_store::TimelineFilter { after_seq: Some(4), limit: 3, ..Default::default() };
+    let got: Vec<u64> = store.timeline("acme", "a", &page).await.unwrap().iter().map(|e| e.record.seq).collect();
+    assert_eq!(got, vec![5, 6, 7]);
+    let denies = vargate_store::TimelineFilter { decisions: vec!["deny".into()], ..Default::default() };
+    let got = store.timeline("acme", "a", &denies).await.unwrap();
+    assert_eq!(got.len(), 5);
+    assert!(got.iter().all(|e| e.record.kind == "vargate.decision"));
+    let by_type = vargate_store::TimelineFilter { types: vec!["agent.tool_use".into()], ..Default::default() };
+    assert_eq!(store.timeline("acme", "a", &by_type).await.unwrap().len(), 10);
+    assert!(store.timeline("acme", "nobody", &vargate_store::TimelineFilter::default()).await.unwrap().is_empty());
+    assert_eq!(store.sessions("acme").await.unwrap(), vec![("b".to_owned(), 15), ("a".to_owned(), 15)]);
+}

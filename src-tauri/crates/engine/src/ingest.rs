@@ -1,0 +1,264 @@
+//! Live ingest: every event of a watched session becomes an audit record, exactly once and in order; every
+//! tool call that waits on Vargate is put to the [`Decider`], and the answer is recorded *before* it is sent
+//! to the session.
+
+use crate::decision::{Decider, Decision, DecisionRequest, ToolCallKind};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use tokio::sync::mpsc;
+use vargate_agents::client::{Client, ClientError};
+use vargate_agents::events::{EventKind, SessionEvent, StopReason};
+use vargate_agents::stream::{StreamItem, WatchEnd, WatchOptions, watch};
+use vargate_store::{NewRecord, Store, StoreError, TimelineFilter};
+
+/// Record type of Vargate's own decisions, and of frames that were not events.
+pub const DECISION: &str = "vargate.decision";
+pub const DELIVERY_FAILED: &str = "vargate.delivery_failed";
+pub const GARBLED: &str = "vargate.garbled_frame";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    #[error("audit log: {0}")]
+    Store(#[from] StoreError),
+    #[error("managed-agents API: {0}")]
+    Api(#[from] ClientError),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Events recorded (garbled frames and malformed events included).
+    pub events: u64,
+    pub garbled: u64,
+    pub malformed: u64,
+    pub decisions: u64,
+    /// `None` when the watch stopped because the consumer did.
+    pub end: Option<WatchEnd>,
+}
+
+/// Watches `session_id` until it is terminated or deleted, recording into `tenant`'s log and deciding on
+/// every tool call that waits. Attaching to a session that was ingested before records only what is new
+/// (event ids already in the log are skipped) and never answers a tool call twice.
+pub async fn ingest_session<D: Decider>(
+    client: &Client,
+    store: &Store,
+    tenant: &str,
+    session_id: &str,
+    decider: &D,
+    options: &WatchOptions,
+) -> Result<IngestReport, IngestError> {
+    let mut state = SessionState::load(store, tenant, session_id).await?;
+    let (tx, mut rx) = mpsc::channel::<StreamItem>(1024);
+    let watcher = watch(client, session_id, options, tx);
+    let consumer = async {
+        let mut report = IngestReport::default();
+        while let Some(item) = rx.recv().await {
+            state.handle(client, store, decider, item, &mut report).await?;
+        }
+        Ok::<_, IngestError>(report)
+    };
+    let (watched, consumed) = tokio::join!(watcher, consumer);
+    let mut report = consumed?;
+    report.end = Some(watched?);
+    Ok(report)
+}
+
+/// What ingest knows about one session.
+struct SessionState {
+    tenant: String,
+    session_id: String,
+    /// Event ids already in the log.
+    recorded: HashSet<String>,
+    /// Tool calls that wait on Vargate, by tool-use id, until answered.
+    waiting: HashMap<String, DecisionRequest>,
+    /// Tool-use ids Vargate has already decided on (in this run or an earlier one).
+    answered: HashSet<String>,
+}
+
+impl SessionState {
+    async fn load(store: &Store, tenant: &str, session_id: &str) -> Result<Self, IngestError> {
+        let mut state = SessionState {
+            tenant: tenant.to_owned(),
+            session_id: session_id.to_owned(),
+            recorded: HashSet::new(),
+            waiting: HashMap::new(),
+            answered: HashSet::new(),
+        };
+        let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
+        loop {
+            let page = match store.timeline(tenant, session_id, &filter).await {
+                Ok(p) => p,
+                Err(StoreError::UnknownTenant(_)) => return Ok(state),
+                Err(e) => return Err(e.into()),
+            };
+            let Some(last) = page.last() else { return Ok(state) };
+            filter.after_seq = Some(last.record.seq);
+            for entry in &page {
+                let p = &entry.record.payload;
+                if let Some(id) = p.get("id").and_then(Value::as_str) {
+                    state.recorded.insert(id.to_owned());
+                }
+                if entry.record.kind == DECISION
+                    && let Some(id) = p.get("tool_use_id").and_then(Value::as_str)
+                {
+                    state.answered.insert(id.to_owned());
+                }
+            }
+        }
+    }
+
+    fn record(&self, kind: &str, ts: &str, source: &str, decision: &str, payload: Value) -> NewRecord {
+        NewRecord {
+            session_id: self.session_id.clone(),
+            ts: ts.to_owned(),
+            kind: kind.to_owned(),
+            source: source.to_owned(),
+            decision: decision.to_owned(),
+            payload,
+        }
+    }
+
+    async fn handle<D: Decider>(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        decider: &D,
+        item: StreamItem,
+        report: &mut IngestReport,
+    ) -> Result<(), IngestError> {
+        let event = match item {
+            StreamItem::Garbled { event, data, reason } => {
+                let payload = json!({ "event": event, "data": data, "note": reason });
+                store.append(&self.tenant, self.record(GARBLED, &now(), "sse", "observed", payload)).await?;
+                report.events += 1;
+                report.garbled += 1;
+                return Ok(());
+            }
+            StreamItem::Event(e) => e,
+        };
+        if event.id().is_some_and(|id| self.recorded.contains(id)) {
+            return Ok(());
+        }
+        let ts = event.processed_at().map_or_else(now, str::to_owned);
+        let payload = match &event.kind {
+            EventKind::Malformed { reason } => {
+                report.malformed += 1;
+                json!({ "event": Value::Object(event.raw.clone()), "note": format!("malformed {}: {reason}", event.event_type()) })
+            }
+            _ => Value::Object(event.raw.clone()),
+        };
+        store.append(&self.tenant, self.record(event.event_type(), &ts, "sse", "observed", payload)).await?;
+        report.events += 1;
+        if let Some(id) = event.id() {
+            self.recorded.insert(id.to_owned());
+        }
+        self.follow(&event);
+        if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &event.kind {
+            for id in event_ids {
+                if let Some(request) = self.waiting.remove(id) {
+                    self.decide(client, store, decider, &request, &ts).await?;
+                    report.decisions += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes tool calls that will wait on Vargate, and answers seen on the wire.
+    fn follow(&mut self, event: &SessionEvent) {
+        let Some(id) = event.id() else { return };
+        let waiting = match &event.kind {
+            EventKind::ToolUse(t) if t.evaluated_permission == Some(vargate_agents::events::Permission::Ask) => {
+                Some((ToolCallKind::BuiltIn, t.name.clone(), t.input.clone()))
+            }
+            EventKind::McpToolUse(t) if t.evaluated_permission == Some(vargate_agents::events::Permission::Ask) => {
+                Some((ToolCallKind::Mcp, format!("{}/{}", t.mcp_server_name, t.name), t.input.clone()))
+            }
+            EventKind::CustomToolUse(t) => Some((ToolCallKind::Custom, t.name.clone(), t.input.clone())),
+            EventKind::ToolConfirmation(c) => {
+                self.waiting.remove(&c.tool_use_id);
+                None
+            }
+            EventKind::CustomToolResult(r) => {
+                self.waiting.remove(&r.custom_tool_use_id);
+                None
+            }
+            _ => None,
+        };
+        if let Some((kind, tool, input)) = waiting
+            && !self.answered.contains(id)
+        {
+            let request = DecisionRequest {
+                tenant: self.tenant.clone(),
+                session_id: self.session_id.clone(),
+                tool_use_id: id.to_owned(),
+                kind,
+                tool,
+                input,
+            };
+            self.waiting.insert(id.to_owned(), request);
+        }
+    }
+
+    /// Decides, records the decision durably, then answers the session. A failed delivery is recorded too; the
+    /// session then stays blocked, which is the safe side.
+    async fn decide<D: Decider>(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        decider: &D,
+        request: &DecisionRequest,
+        ts: &str,
+    ) -> Result<(), IngestError> {
+        let decision = decider.decide(request).await;
+        let (verdict, reason) = match &decision {
+            Decision::Allow => ("allow", String::new()),
+            Decision::Deny { reason } => ("deny", reason.clone()),
+        };
+        let payload = json!({
+            "tool_use_id": request.tool_use_id,
+            "tool": request.tool,
+            "tool_kind": format!("{:?}", request.kind).to_lowercase(),
+            "input": Value::Object(request.input.clone()),
+            "reason": reason,
+        });
+        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
+        self.answered.insert(request.tool_use_id.clone());
+        let answer = answer_event(request, &decision);
+        if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
+            tracing::error!(
+                session = self.session_id,
+                tool_use_id = request.tool_use_id,
+                "delivering a decision failed: {e}"
+            );
+            let payload = json!({ "tool_use_id": request.tool_use_id, "answer": answer, "error": e.to_string() });
+            store.append(&self.tenant, self.record(DELIVERY_FAILED, &now(), "pipeline", verdict, payload)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The event that carries a decision back to the session.
+fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
+    match (request.kind, decision) {
+        (ToolCallKind::Custom, Decision::Allow) => {
+            // Executing governed tools is the credential broker's job (a later issue); until it exists an
+            // allowed custom call cannot run, and says so.
+            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
+                   "content": [{"type": "text", "text": "allowed, but no executor is configured for this tool"}]})
+        }
+        (ToolCallKind::Custom, Decision::Deny { reason }) => {
+            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
+                   "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
+        }
+        (_, Decision::Allow) => {
+            json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id, "result": "allow"})
+        }
+        (_, Decision::Deny { reason }) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
+                   "result": "deny", "deny_message": format!("denied by Vargate: {reason}")}),
+    }
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

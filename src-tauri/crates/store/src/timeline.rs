@@ -1,0 +1,74 @@
+//! A session's records in chain order, filtered and paginated: what the UI's timeline and `vargate timeline`
+//! show. Fields are read from the canonical leaf itself, the source of truth.
+
+use crate::error::StoreError;
+use crate::store::Store;
+use vargate_proof::AuditRecord;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelineFilter {
+    /// Only these record types (empty: all).
+    pub types: Vec<String>,
+    /// Only these decisions (empty: all).
+    pub decisions: Vec<String>,
+    /// Records after this sequence number (pagination); `None` starts at the beginning.
+    pub after_seq: Option<u64>,
+    /// At most this many records (0 means 100).
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// Leaf index in the tenant's log.
+    pub index: u64,
+    pub record: AuditRecord,
+}
+
+const TIMELINE_SQL: &str = "\
+    SELECT idx, leaf FROM records \
+     WHERE log_id = ?1 AND session_id = ?2 AND seq > ?3 \
+       AND (?4 = '[]' OR json_extract(leaf, '$.type') IN (SELECT value FROM json_each(?4))) \
+       AND (?5 = '[]' OR json_extract(leaf, '$.decision') IN (SELECT value FROM json_each(?5))) \
+     ORDER BY seq LIMIT ?6";
+
+impl Store {
+    pub async fn timeline(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        filter: &TimelineFilter,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        let log = self.log(tenant).await?;
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let limit = if filter.limit == 0 { 100 } else { filter.limit.min(10_000) };
+        let after = filter.after_seq.map_or(-1, |s| s as i64);
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(TIMELINE_SQL)
+            .bind(log.id)
+            .bind(session_id)
+            .bind(after)
+            .bind(json(&filter.types))
+            .bind(json(&filter.decisions))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter()
+            .map(|(idx, leaf)| {
+                let record =
+                    AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
+                Ok(TimelineEntry { index: idx as u64, record })
+            })
+            .collect()
+    }
+
+    /// The sessions of a tenant's log with their record counts, most recently active first.
+    pub async fn sessions(&self, tenant: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let log = self.log(tenant).await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT session_id, MAX(seq) + 1 FROM records WHERE log_id = ? GROUP BY session_id ORDER BY MAX(idx) DESC",
+        )
+        .bind(log.id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+    }
+}
