@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libssl-dev)
 test_pkgs=(xvfb xauth dbus dbus-x11 imagemagick poppler-utils fonts-dejavu-core
-  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi python3-cryptography at-spi2-core x11-utils)
+  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi python3-cryptography python3-venv at-spi2-core x11-utils)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
@@ -22,4 +22,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The official Anthropic SDK, to check that the simulator speaks the real wire format (tests/sdk/).
+if [ "${1:-}" = "--test" ]; then
+  venv="${VARGATE_SDK_VENV:-$HOME/.cache/vargate/sdk-venv}"
+  if ! "$venv/bin/python" -c "import anthropic, sys; sys.exit(anthropic.__version__ != '2.10.0')" 2>/dev/null; then
+    echo "installing the anthropic SDK 2.10.0 into $venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check anthropic==2.10.0
+  fi
 fi

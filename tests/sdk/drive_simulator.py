@@ -9,7 +9,10 @@ The script:
  2. opens `client.beta.sessions.events.stream(session_id)`, then sends one
     `user.message` and reads events until `session.status_idle`;
  3. lists the session's event history page by page (`limit=2`, following `next_page`);
- 4. retrieves an unknown session and expects `anthropic.NotFoundError`.
+ 4. retrieves an unknown session and expects `anthropic.NotFoundError`;
+ 5. calls every other agents/environments/sessions method once (update with the optimistic version check,
+    versions, archive, delete, filtered lists) and validates each response;
+ 6. runs an `always_ask` tool call through requires_action and a confirmation (simulator scenario `tool_use`).
 
 The SDK builds its models leniently: it does not reject a missing field, a wrong type, or an unknown
 event `type`. An unknown `type` is even built as some other event class. So every object the simulator
@@ -376,7 +379,140 @@ def main() -> int:
     except anthropic.APIError as exc:
         fail(step, f"{type(exc).__name__}: {exc}")
 
+    resources(client, agent, env)
+    ask_flow(client, env, args.timeout)
     return finish()
+
+
+# --------------------------------------------------------------------------- more endpoints
+
+
+def resources(client: "anthropic.Anthropic", agent: Any, env: Any) -> None:
+    """Every other agents/environments/sessions method, each response validated strictly."""
+    from anthropic.types.beta.beta_environment_delete_response import BetaEnvironmentDeleteResponse
+    from anthropic.types.beta.beta_managed_agents_deleted_session import BetaManagedAgentsDeletedSession
+
+    def call(step: str, cls: type, fn: Any, *a: Any, **kw: Any) -> Any:
+        try:
+            obj = validate(step, cls, raw_json(step, fn(*a, **kw)))
+        except anthropic.APIError as exc:
+            fail(step, f"{type(exc).__name__}: {exc}")
+            return None
+        if obj is not None:
+            ok(step)
+        return obj
+
+    def page(step: str, cls: Any, fn: Any, *a: Any, **kw: Any) -> List[Any]:
+        """`cls` is a model class, or a type map (events) validated with validate_event."""
+        try:
+            body = raw_json(step, fn(*a, **kw))
+        except anthropic.APIError as exc:
+            fail(step, f"{type(exc).__name__}: {exc}")
+            return []
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list) or "next_page" not in body:
+            fail(step, f"list envelope must be {{data, next_page}}, got {body!r:.200}")
+            return []
+        if isinstance(cls, dict):
+            items = [validate_event(step, cls, d) for d in body["data"]]
+        else:
+            items = [validate(step, cls, d) for d in body["data"]]
+        ok(step, f"{len(items)} item(s)")
+        return items
+
+    updated = call("agents.update", BetaManagedAgentsAgent, client.beta.agents.with_raw_response.update,
+                   agent.id, version=agent.version, description="updated by drive_simulator")
+    if updated is not None and updated.version != agent.version + 1:
+        fail("agents.update", f"version {updated.version}, expected {agent.version + 1}")
+    call("agents.retrieve(version)", BetaManagedAgentsAgent, client.beta.agents.with_raw_response.retrieve, agent.id, version=1)
+    page("agents.list", BetaManagedAgentsAgent, client.beta.agents.with_raw_response.list, limit=5)
+    versions = page("agents.versions.list", BetaManagedAgentsAgent, client.beta.agents.versions.with_raw_response.list, agent.id)
+    if updated is not None and [v.version for v in versions if v is not None] != [agent.version + 1, agent.version]:
+        fail("agents.versions.list", f"versions {[v.version for v in versions if v is not None]}")
+    try:
+        client.beta.agents.update(agent.id, version=agent.version, name="stale")
+        fail("agents.update(stale version)", "no error raised")
+    except anthropic.ConflictError:
+        ok("agents.update(stale version)", "ConflictError")
+    except anthropic.APIError as exc:
+        fail("agents.update(stale version)", f"expected ConflictError, got {type(exc).__name__}")
+
+    env2 = call("environments.create(limited)", BetaEnvironment, client.beta.environments.with_raw_response.create,
+                name="sdk-env-2", config={"type": "cloud", "networking": {"type": "limited", "allowed_hosts": ["example.com"]},
+                                          "packages": {"pip": ["requests"]}})
+    call("environments.retrieve", BetaEnvironment, client.beta.environments.with_raw_response.retrieve, env.id)
+    if env2 is not None:
+        call("environments.update", BetaEnvironment, client.beta.environments.with_raw_response.update, env2.id,
+             description="d", metadata={"a": "b"})
+        call("environments.archive", BetaEnvironment, client.beta.environments.with_raw_response.archive, env2.id)
+        page("environments.list", BetaEnvironment, client.beta.environments.with_raw_response.list, include_archived=True)
+        call("environments.delete", BetaEnvironmentDeleteResponse, client.beta.environments.with_raw_response.delete, env2.id)
+
+    s2 = call("sessions.create(pinned version)", BetaManagedAgentsSession, client.beta.sessions.with_raw_response.create,
+              agent={"type": "agent", "id": agent.id, "version": 1}, environment_id=env.id,
+              budget={"type": "limit", "max_list_cost": {"amount": "5.00", "currency": "USD"}})
+    if s2 is None:
+        return
+    call("sessions.update", BetaManagedAgentsSession, client.beta.sessions.with_raw_response.update, s2.id,
+         title="renamed", metadata={"k": "v"})
+    page("sessions.list", BetaManagedAgentsSession, client.beta.sessions.with_raw_response.list,
+         agent_id=agent.id, statuses=["idle"], order="asc")
+    page("events.list(types)", HISTORY_TYPES, client.beta.sessions.events.with_raw_response.list,
+         s2.id, types=["session.updated"])
+    call("sessions.archive", BetaManagedAgentsSession, client.beta.sessions.with_raw_response.archive, s2.id)
+    try:
+        client.beta.sessions.events.send(s2.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "x"}]}])
+        fail("events.send(archived)", "no error raised")
+    except anthropic.ConflictError:
+        ok("events.send(archived)", "ConflictError")
+    except anthropic.APIError as exc:
+        fail("events.send(archived)", f"expected ConflictError, got {type(exc).__name__}")
+    call("sessions.delete", BetaManagedAgentsDeletedSession, client.beta.sessions.with_raw_response.delete, s2.id)
+
+
+def ask_flow(client: "anthropic.Anthropic", env: Any, timeout: float) -> None:
+    """always_ask: agent.tool_use (ask) -> idle requires_action -> user.tool_confirmation -> agent.tool_result.
+    Uses the simulator's `sim_scenario` metadata key to pick the scripted `tool_use` scenario."""
+    step = "ask_flow"
+    try:
+        agent = client.beta.agents.create(
+            name="sdk-ask-agent", model=MODEL,
+            tools=[{"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": "always_ask"}}}],
+        )
+        session = client.beta.sessions.create(agent=agent.id, environment_id=env.id, metadata={"sim_scenario": "tool_use"})
+    except anthropic.APIError as exc:
+        fail(step, f"{type(exc).__name__}: {exc}")
+        return
+    seen: List[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        with client.beta.sessions.events.stream(session.id) as stream:
+            client.beta.sessions.events.send(session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "run the tests"}]}])
+            confirmed = False
+            for ev in stream:
+                validate_event(f"{step}[{ev.type}]", STREAM_TYPES, ev.to_dict(mode="json"))
+                seen.append(ev)
+                if ev.type == "session.status_idle" and ev.stop_reason.type == "requires_action" and not confirmed:
+                    tool = next((e for e in seen if e.type == "agent.tool_use"), None)
+                    if tool is None or tool.evaluated_permission != "ask" or ev.stop_reason.event_ids != [tool.id]:
+                        fail(step, f"requires_action must name the ask tool_use; saw {[e.type for e in seen]}")
+                        return
+                    sent = client.beta.sessions.events.send(session.id, events=[{"type": "user.tool_confirmation", "tool_use_id": tool.id, "result": "allow"}])
+                    validate(f"{step}.confirm", BetaManagedAgentsSendSessionEvents, sent.to_dict(mode="json"))
+                    confirmed = True
+                elif ev.type == "session.status_idle":
+                    break
+                if time.monotonic() > deadline:
+                    fail(step, "timed out")
+                    return
+    except anthropic.APIError as exc:
+        fail(step, f"{type(exc).__name__}: {exc}")
+        return
+    results = [e for e in seen if e.type == "agent.tool_result"]
+    last = seen[-1] if seen else None
+    if not results or last is None or last.type != "session.status_idle" or last.stop_reason.type != "end_turn":
+        fail(step, f"expected agent.tool_result then idle end_turn; saw {[e.type for e in seen]}")
+    else:
+        ok(step, f"{len(seen)} events: {' '.join(e.type for e in seen)}")
 
 
 def finish() -> int:

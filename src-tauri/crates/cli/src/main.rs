@@ -1,7 +1,9 @@
 //! `vargate`: the command line for platform engineers and auditors. Every command takes `--data-dir`.
 //! Invariant: this binary only parses arguments, wires crates together and prints; logic lives in the crates.
 
+mod demo;
 mod import;
+mod sim;
 mod timeline;
 mod verify;
 
@@ -43,6 +45,23 @@ enum Command {
         session: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run the whole loop against the built-in simulator: governed sessions ingested into the local log,
+    /// fail-closed decisions, a live timeline, and a proof file per session in --out.
+    Demo {
+        #[arg(long, default_value = "vargate-demo")]
+        out: PathBuf,
+        /// Drop every SSE stream after this many events, to show reconnects (0: never).
+        #[arg(long, default_value_t = 7)]
+        drop_every: usize,
+    },
+    /// Serve the managed-agents simulator until Ctrl-C.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// A scenario file (JSON, see docs/simulator.md) to run by default.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Print a stored session's records in order.
     Timeline {
@@ -134,6 +153,9 @@ async fn open_store(cli: &Cli) -> Result<Store> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Sim { addr, scenario } = &cli.command {
+        return sim::run(addr, scenario.as_deref()).await;
+    }
     let store = open_store(&cli).await?;
     match &cli.command {
         Command::Log(LogCommand::Import { file, tenant }) => import::run(&store, file, tenant).await?,
@@ -168,7 +190,10 @@ async fn run(cli: Cli) -> Result<()> {
                 timeline::Options { tenant, session, types: types.clone(), decisions: decisions.clone(), json: *json };
             timeline::run(&store, options).await?;
         }
-        Command::Verify { .. } => unreachable!("handled before the runtime starts"),
+        Command::Demo { out, drop_every } => {
+            demo::run(&store, out, (*drop_every > 0).then_some(*drop_every)).await?;
+        }
+        Command::Verify { .. } | Command::Sim { .. } => unreachable!("handled before the store opens"),
     }
     store.close().await;
     Ok(())

@@ -1,0 +1,128 @@
+//! The simulator's in-memory state: agents with their versions, environments, sessions with their event logs,
+//! broadcast channels for live streams and the tool calls a session is blocked on. One `std` mutex guards it;
+//! it is never held across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::config::SimConfig;
+use super::faults::FaultState;
+use super::scenario::Scenario;
+
+/// State shared by every handler and session worker.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub config: SimConfig,
+    pub scenarios: HashMap<String, Arc<Scenario>>,
+    pub faults: Mutex<FaultState>,
+    /// Becomes `true` when the simulator shuts down; open streams end then.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The store, even if a panicking thread poisoned the lock (state stays usable for a test bed).
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, FaultState> {
+        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    /// In creation order.
+    pub agents: Vec<AgentRecord>,
+    pub environments: Vec<Value>,
+    pub sessions: Vec<SessionRecord>,
+}
+
+#[derive(Debug)]
+pub struct AgentRecord {
+    pub id: String,
+    /// Every version's full Agent object; the last is current.
+    pub versions: Vec<Value>,
+}
+
+impl AgentRecord {
+    pub fn current(&self) -> &Value {
+        // `versions` is never empty: a record is created with its first version.
+        &self.versions[self.versions.len() - 1]
+    }
+}
+
+/// Input a session worker acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A `user.message` was accepted: run the next turn.
+    Message,
+    /// A confirmation or custom tool result resolved a blocker.
+    Resolved,
+    /// `user.interrupt`.
+    Interrupt,
+}
+
+/// What a blocked tool call is waiting for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocker {
+    /// `agent.tool_use` / `agent.mcp_tool_use` with `evaluated_permission: "ask"`.
+    Confirmation { decision: Option<Decision> },
+    /// `agent.custom_tool_use`.
+    CustomResult { answered: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(Option<String>),
+}
+
+#[derive(Debug)]
+pub struct SessionRecord {
+    pub id: String,
+    /// The Session object as `GET /v1/sessions/{id}` returns it.
+    pub object: Value,
+    /// Persisted events in emission order.
+    pub events: Vec<Value>,
+    pub live: broadcast::Sender<Value>,
+    pub inbox: mpsc::UnboundedSender<Input>,
+    /// Tool-use event id → what it is blocked on (only while the session waits on it).
+    pub blockers: Vec<(String, Blocker)>,
+}
+
+impl SessionRecord {
+    pub fn status(&self) -> &str {
+        self.object.get("status").and_then(Value::as_str).unwrap_or("idle")
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.object.get("archived_at").is_some_and(|v| !v.is_null())
+    }
+}
+
+impl Store {
+    pub fn agent(&self, id: &str) -> Option<&AgentRecord> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+
+    pub fn agent_mut(&mut self, id: &str) -> Option<&mut AgentRecord> {
+        self.agents.iter_mut().find(|a| a.id == id)
+    }
+
+    pub fn environment_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.environments.iter_mut().find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+    }
+
+    pub fn session(&self, id: &str) -> Option<&SessionRecord> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    pub fn session_mut(&mut self, id: &str) -> Option<&mut SessionRecord> {
+        self.sessions.iter_mut().find(|s| s.id == id)
+    }
+}

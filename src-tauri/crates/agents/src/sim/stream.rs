@@ -1,0 +1,127 @@
+//! `GET /v1/sessions/{id}/events/stream`: Server-Sent Events exactly as the SDK decodes them. Headers go out at
+//! once (the body is a channel fed by a task), every frame is `event: <type>\ndata: <one-line JSON>\n\n`,
+//! keep-alives are `event: ping`, `event_deltas[]=agent.message` adds `event_start`/`event_delta` previews,
+//! and the stream ends after `session.deleted`, on shutdown, or when the drop-after-N fault fires.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::body::type_of;
+use super::error::{REQUEST_ID, SimError, SimResult};
+use super::query::Query;
+use super::state::Shared;
+
+/// One SSE frame.
+pub fn frame(event: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}
+
+pub async fn stream(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> SimResult<Response> {
+    let q = Query::parse(q.as_deref());
+    let mut previews = Previews::default();
+    for d in q.all("event_deltas") {
+        match d {
+            "agent.message" => previews.message = true,
+            "agent.thinking" => previews.thinking = true,
+            other => return Err(SimError::bad_request(format!("event_deltas: unsupported value {other:?}"))),
+        }
+    }
+    let live =
+        sh.store().session(&id).map(|s| s.live.subscribe()).ok_or_else(|| SimError::not_found("session", &id))?;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
+    tokio::spawn(pump(sh.clone(), live, tx, previews));
+    let mut resp = Body::from_stream(ReceiverStream::new(rx)).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(Ok(v)) = REQUEST_ID.try_with(|id| HeaderValue::from_str(id)) {
+        headers.insert("request-id", v);
+    }
+    Ok(resp)
+}
+
+/// Which buffered events get live previews (`event_deltas[]`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Previews {
+    message: bool,
+    thinking: bool,
+}
+
+/// Feeds frames from the session's live events and the keep-alive timer into the response body.
+async fn pump(
+    sh: Arc<Shared>,
+    mut live: broadcast::Receiver<Value>,
+    tx: mpsc::Sender<Result<Bytes, Infallible>>,
+    previews: Previews,
+) {
+    let mut ping = tokio::time::interval(sh.config.ping_interval);
+    ping.tick().await; // the first tick is immediate
+    let mut shutdown = sh.shutdown.clone();
+    let drop_after = sh.faults().drop_stream_after;
+    let mut sent = 0usize;
+    loop {
+        let ev = tokio::select! {
+            _ = tx.closed() => return,
+            _ = shutdown.changed() => return,
+            _ = ping.tick() => {
+                if tx.send(Ok(frame("ping", &json!({})))).await.is_err() { return; }
+                continue;
+            }
+            ev = live.recv() => ev,
+        };
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let kind = type_of(&ev).unwrap_or("unknown").to_owned();
+        let wanted = match kind.as_str() {
+            "agent.message" => previews.message,
+            "agent.thinking" => previews.thinking,
+            _ => false,
+        };
+        if wanted {
+            for f in preview_frames(&kind, &ev) {
+                if tx.send(Ok(f)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if tx.send(Ok(frame(&kind, &ev))).await.is_err() || kind == "session.deleted" {
+            return;
+        }
+        sent += 1;
+        if drop_after.is_some_and(|n| sent >= n) {
+            return;
+        }
+    }
+}
+
+/// `event_start` then one `event_delta` per word of each text block, previewing a buffered `agent.message`
+/// (an `agent.thinking` preview is the `event_start` alone: it has no content).
+fn preview_frames(kind: &str, ev: &Value) -> Vec<Bytes> {
+    let id = ev["id"].as_str().unwrap_or("");
+    let mut out = vec![frame("event_start", &json!({"type": "event_start", "event": {"type": kind, "id": id}}))];
+    for (index, block) in ev["content"].as_array().into_iter().flatten().enumerate() {
+        let Some(text) = block["text"].as_str() else { continue };
+        for piece in text.split_inclusive(' ') {
+            let delta = json!({"type": "event_delta", "event_id": id,
+                "delta": {"type": "content_delta", "index": index, "content": {"type": "text", "text": piece}}});
+            out.push(frame("event_delta", &delta));
+        }
+    }
+    out
+}

@@ -1,0 +1,224 @@
+//! `vargate demo`: the whole loop with no API key. Starts the built-in simulator, creates governed agents and
+//! sessions through the client, ingests every event into the local audit log (denying, fail-closed, every
+//! tool call that waits on Vargate), prints the timeline as it grows, and ends by writing a proof file per
+//! session that `vargate verify` accepts.
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::json;
+use std::path::Path;
+use std::time::Duration;
+use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
+use vargate_agents::sim::{SimConfig, Simulator};
+use vargate_agents::stream::WatchOptions;
+use vargate_engine::{FailClosed, ingest_session};
+use vargate_store::{Store, TimelineFilter};
+
+pub const TENANT: &str = "demo";
+
+/// The bundled demo: (label, scenario, user turns).
+const SESSIONS: &[(&str, &str, usize)] = &[
+    ("research", "default", 1),
+    ("risky-bash", "tool_use", 1),
+    ("custom-tool", "custom_tool", 1),
+    ("errors", "errors", 3),
+];
+
+pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let sim = Simulator::start("127.0.0.1:0".parse()?, SimConfig::default()).await.context("starting the simulator")?;
+    // Streams drop every few events so that reconnect and backfill are part of every demo run.
+    sim.set_drop_stream_after(drop_every);
+    println!("simulator at {} (stream drops every {:?} events)", sim.base_url(), drop_every);
+    let client = Client::new(ClientConfig::new(sim.base_url(), "demo-key"))?;
+
+    let mut tasks = Vec::new();
+    for (label, scenario, turns) in SESSIONS {
+        let session_id = create_session(&client, label, scenario).await?;
+        println!("{label:<12} session {session_id} (scenario {scenario})");
+        let (client, store) = (client.clone(), store.clone());
+        tasks.push((*label, session_id.clone(), tokio::spawn(drive(client, store, session_id, *turns))));
+    }
+
+    let watched: Vec<(&str, String)> = tasks.iter().map(|(l, id, _)| (*l, id.clone())).collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let printer = tokio::spawn(live_timeline(store.clone(), watched, stopped));
+
+    let mut results = Vec::new();
+    for (label, session_id, task) in tasks {
+        results.push((label, session_id, task.await?));
+    }
+    let _ = stop.send(true);
+    printer.await??;
+
+    let mut failures = 0;
+    for (label, session_id, result) in results {
+        match result {
+            Ok(()) => {}
+            Err(e) => {
+                failures += 1;
+                eprintln!("{label}: {e:#}");
+                continue;
+            }
+        }
+        let proof = store.session_proof(TENANT, &session_id).await?;
+        let path = out.join(format!("{label}.proof.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&proof)?)?;
+        let verdict = vargate_proof::verify_proof_file(&std::fs::read(&path)?, None)?;
+        println!(
+            "{label:<12} {} records → {} ({})",
+            proof.entries.len(),
+            path.display(),
+            if verdict.passed() { "verifies" } else { "DOES NOT VERIFY" }
+        );
+        if !verdict.passed() {
+            failures += 1;
+        }
+    }
+    sim.shutdown().await;
+    if failures > 0 {
+        bail!("{failures} demo session(s) failed");
+    }
+    println!("check any of them offline: vargate verify {}/risky-bash.proof.json", out.display());
+    Ok(())
+}
+
+async fn create_session(client: &Client, label: &str, scenario: &str) -> Result<String> {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("sim_scenario".into(), json!(scenario));
+    let agent = client
+        .create_agent(&AgentParams {
+            name: format!("demo-{label}"),
+            model: json!("claude-sonnet-4-5"),
+            system: Some("You work under Vargate governance.".into()),
+            tools: vec![
+                // Built-in tools must ask: Vargate decides on each call.
+                json!({"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": "always_ask"}}}),
+                json!({"type": "custom", "name": "open_in_editor", "description": "Open a file in the editor",
+                       "input_schema": {"type": "object", "properties": {"path": {"type": "string"}, "line": {"type": "integer"}}}}),
+            ],
+            metadata,
+            ..AgentParams::default()
+        })
+        .await?;
+    let env =
+        client.create_environment(&EnvironmentParams { name: format!("demo-{label}"), ..Default::default() }).await?;
+    let session = client
+        .create_session(&SessionParams {
+            agent: json!(agent.id),
+            environment_id: env.id,
+            title: Some(format!("Vargate demo: {label}")),
+            ..Default::default()
+        })
+        .await?;
+    Ok(session.id)
+}
+
+/// Ingests the session while sending `turns` user messages, each after the previous turn ended.
+async fn drive(client: Client, store: Store, session_id: String, turns: usize) -> Result<()> {
+    let ingest = {
+        let (client, store, id) = (client.clone(), store.clone(), session_id.clone());
+        tokio::spawn(async move {
+            ingest_session(&client, &store, TENANT, &id, &FailClosed, &WatchOptions { max_reconnects: Some(100) }).await
+        })
+    };
+    let mut ended = 0;
+    for turn in 1..=turns {
+        let text = format!("Turn {turn}: carry on with the task.");
+        client
+            .send_events(&session_id, &[json!({"type": "user.message", "content": [{"type": "text", "text": text}]})])
+            .await?;
+        ended = wait_for_turn_end(&store, &session_id, ended).await?;
+        if ingest.is_finished() {
+            break; // terminated
+        }
+    }
+    if !ingest.is_finished() {
+        ingest.abort();
+    }
+    match ingest.await {
+        Ok(result) => {
+            result?;
+        }
+        Err(e) if e.is_cancelled() => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Waits until the log holds more turn endings (idle other than requires_action, or termination) than
+/// `seen`; returns the new count.
+async fn wait_for_turn_end(store: &Store, session_id: &str, seen: usize) -> Result<usize> {
+    let filter = TimelineFilter {
+        types: vec!["session.status_idle".into(), "session.status_terminated".into()],
+        limit: 10_000,
+        ..TimelineFilter::default()
+    };
+    for _ in 0..600 {
+        let ends = match store.timeline(TENANT, session_id, &filter).await {
+            Ok(entries) => {
+                entries.iter().filter(|e| e.record.payload["stop_reason"]["type"] != "requires_action").count()
+            }
+            Err(vargate_store::StoreError::UnknownTenant(_)) => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if ends > seen {
+            return Ok(ends);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("session {session_id}: the turn did not end within 30 s")
+}
+
+/// Prints each session's new records as they are appended, until told to stop (then once more).
+async fn live_timeline(
+    store: Store,
+    sessions: Vec<(&'static str, String)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let mut after: Vec<Option<u64>> = vec![None; sessions.len()];
+    loop {
+        let last_round = *stop.borrow();
+        for ((label, id), after) in sessions.iter().zip(after.iter_mut()) {
+            let filter = TimelineFilter { after_seq: *after, limit: 1000, ..Default::default() };
+            let entries = match store.timeline(TENANT, id, &filter).await {
+                Ok(e) => e,
+                Err(vargate_store::StoreError::UnknownTenant(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for e in entries {
+                println!(
+                    "{label:<12} {:>3} {:<28} {:<9} {}",
+                    e.record.seq,
+                    e.record.kind,
+                    e.record.decision,
+                    what(&e.record)
+                );
+                *after = Some(e.record.seq);
+            }
+        }
+        if last_round {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = stop.changed() => {}
+            _ = tokio::time::sleep(Duration::from_millis(150)) => {}
+        }
+    }
+}
+
+fn what(r: &vargate_proof::AuditRecord) -> String {
+    let p = &r.payload;
+    match r.kind.as_str() {
+        "vargate.decision" => format!(
+            "{} {} — {}",
+            p["tool"].as_str().unwrap_or_default(),
+            r.decision.to_uppercase(),
+            p["reason"].as_str().unwrap_or_default()
+        ),
+        "agent.tool_use" | "agent.custom_tool_use" | "agent.mcp_tool_use" => {
+            format!("{} {}", p["name"].as_str().unwrap_or_default(), p["input"])
+        }
+        "session.error" => p["error"]["type"].as_str().unwrap_or_default().to_owned(),
+        _ => String::new(),
+    }
+}

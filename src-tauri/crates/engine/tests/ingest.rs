@@ -1,0 +1,158 @@
+//! Live ingest end to end against the in-process simulator: every event lands in the audit log exactly once
+//! and in order (also when the stream drops every few events), tool calls that wait are denied fail-closed
+//! with the decision recorded and sent, and the session's proof file verifies.
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
+use vargate_agents::sim::{SimConfig, SimHandle, Simulator};
+use vargate_agents::stream::{WatchEnd, WatchOptions};
+use vargate_engine::decision::NO_POLICY;
+use vargate_engine::{FailClosed, IngestReport, ingest_session};
+use vargate_store::{FixedKey, Store, StoreOptions, TimelineFilter};
+
+struct Rig {
+    sim: SimHandle,
+    client: Client,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(drop_stream_after: Option<usize>) -> Rig {
+    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
+    sim.set_drop_stream_after(drop_stream_after);
+    let mut cfg = ClientConfig::new(sim.base_url(), "sk-test");
+    cfg.initial_backoff = Duration::from_millis(10);
+    cfg.max_backoff = Duration::from_millis(50);
+    let client = Client::new(cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        Store::open(&dir.path().join("log.db"), Arc::new(FixedKey([1; 32])), StoreOptions::default()).await.unwrap();
+    Rig { sim, client, store, _dir: dir }
+}
+
+/// Creates an agent that must ask before every built-in tool and has one custom tool, and a session of it
+/// running `scenario`.
+async fn session(client: &Client, scenario: &str) -> String {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("sim_scenario".into(), json!(scenario));
+    let agent = client
+        .create_agent(&AgentParams {
+            name: "governed".into(),
+            model: json!("claude-sonnet-4-5"),
+            tools: vec![
+                json!({"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": "always_ask"}}}),
+                json!({"type": "custom", "name": "open_in_editor", "description": "Open a file",
+                       "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}}),
+            ],
+            metadata,
+            ..AgentParams::default()
+        })
+        .await
+        .unwrap();
+    let env = client.create_environment(&EnvironmentParams { name: "env".into(), ..Default::default() }).await.unwrap();
+    let session = client
+        .create_session(&SessionParams { agent: json!(agent.id), environment_id: env.id, ..Default::default() })
+        .await
+        .unwrap();
+    session.id
+}
+
+/// Runs one turn of `scenario` under ingest, waits for the turn to end, deletes the session (which ends the
+/// watch) and returns the report, the session id and the ids of the simulator's history before deletion.
+async fn run_turn(rig: &Rig, scenario: &str) -> (IngestReport, String, Vec<String>) {
+    let id = session(&rig.client, scenario).await;
+    let ingest = {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
+        tokio::spawn(async move {
+            let options = WatchOptions { max_reconnects: Some(50) };
+            ingest_session(&client, &store, "acme", &id, &FailClosed, &options).await
+        })
+    };
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    // The turn is over when the history ends in an end_turn idle.
+    let mut history = Vec::new();
+    for _ in 0..400 {
+        history = rig.client.all_events(&id).await.unwrap();
+        if history.iter().any(|e| e.raw["type"] == "session.status_idle" && e.raw["stop_reason"]["type"] == "end_turn")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let history_ids: Vec<String> = history.iter().filter_map(|e| e.id().map(str::to_owned)).collect();
+    assert!(history_ids.len() >= 8, "the turn did not finish: {history_ids:?}");
+    rig.client.delete_session(&id).await.unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(20), ingest).await.expect("ingest ended").unwrap().unwrap();
+    (report, id, history_ids)
+}
+
+fn recorded_ids(timeline: &[vargate_store::TimelineEntry]) -> Vec<String> {
+    timeline
+        .iter()
+        .filter(|e| e.record.source == "sse")
+        .filter_map(|e| e.record.payload.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_asking_tool_call_is_denied_fail_closed_and_everything_is_recorded() {
+    let rig = rig(None).await;
+    let (report, id, history) = run_turn(&rig, "tool_use").await;
+    assert_eq!((report.decisions, report.garbled, report.malformed), (1, 0, 0));
+    assert_eq!(report.end, Some(WatchEnd::Deleted));
+
+    let timeline =
+        rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let decision = timeline.iter().find(|e| e.record.kind == "vargate.decision").expect("a decision record");
+    assert_eq!(decision.record.decision, "deny");
+    assert_eq!(decision.record.payload["reason"], NO_POLICY);
+    assert_eq!(decision.record.payload["tool"], "bash");
+    // The deny reached the session: its echo is in the log, after the decision.
+    let echo = timeline.iter().find(|e| e.record.kind == "user.tool_confirmation").expect("the confirmation echo");
+    assert_eq!(echo.record.payload["result"], "deny");
+    assert!(echo.record.payload["deny_message"].as_str().unwrap().contains(NO_POLICY));
+    assert!(echo.index > decision.index);
+    assert!(timeline.iter().any(|e| e.record.kind == "session.deleted"));
+
+    // Every event of the session, exactly once, in order: the simulator's history, then session.deleted.
+    let recorded = recorded_ids(&timeline);
+    assert_eq!(&recorded[..recorded.len() - 1], &history[..]);
+
+    let proof = rig.store.session_proof("acme", &id).await.unwrap();
+    let verdict = vargate_proof::verify_proof_file(&serde_json::to_vec(&proof).unwrap(), None).unwrap();
+    assert!(verdict.passed(), "{verdict:#?}");
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_custom_tool_call_gets_an_error_result() {
+    let rig = rig(None).await;
+    let (report, id, _) = run_turn(&rig, "custom_tool").await;
+    assert_eq!(report.decisions, 1);
+    let timeline =
+        rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let result = timeline.iter().find(|e| e.record.kind == "user.custom_tool_result").expect("the result echo");
+    assert_eq!(result.record.payload["is_error"], true);
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_streams_lose_and_duplicate_nothing() {
+    for n in [1usize, 2, 3, 5, 8] {
+        let rig = rig(Some(n)).await;
+        let (report, id, history) = run_turn(&rig, "tool_use").await;
+        assert_eq!(report.decisions, 1, "drop every {n}");
+        let timeline =
+            rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+        let ids = recorded_ids(&timeline);
+        // Nothing lost, nothing duplicated, same order: the history before deletion, then session.deleted.
+        assert_eq!(&ids[..ids.len() - 1], &history[..], "drop every {n}");
+        assert_eq!(timeline.last().map(|e| e.record.kind.as_str()), Some("session.deleted"), "drop every {n}");
+        rig.sim.shutdown().await;
+    }
+}
