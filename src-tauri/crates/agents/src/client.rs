@@ -141,6 +141,8 @@ pub struct ListOptions {
     pub page: Option<String>,
     /// `asc` or `desc`, where the endpoint supports it.
     pub order: Option<String>,
+    /// Only items created (events: processed) at or after this RFC 3339 time.
+    pub created_at_gte: Option<String>,
 }
 
 impl ListOptions {
@@ -154,6 +156,9 @@ impl ListOptions {
         }
         if let Some(o) = &self.order {
             q.push(("order", o.clone()));
+        }
+        if let Some(t) = &self.created_at_gte {
+            q.push(("created_at[gte]", t.clone()));
         }
         q
     }
@@ -354,7 +359,13 @@ impl Client {
 
     /// The whole event history, following `next_page` to the end.
     pub async fn all_events(&self, session_id: &str) -> Result<Vec<SessionEvent>, ClientError> {
-        let mut options = ListOptions { limit: Some(100), ..ListOptions::default() };
+        self.events_since(session_id, None).await
+    }
+
+    /// The event history from `processed_at >= since` on (all of it for `None`), following `next_page`.
+    pub async fn events_since(&self, session_id: &str, since: Option<&str>) -> Result<Vec<SessionEvent>, ClientError> {
+        let mut options =
+            ListOptions { limit: Some(100), created_at_gte: since.map(str::to_owned), ..ListOptions::default() };
         let mut all = Vec::new();
         loop {
             let page = self.list_events(session_id, &options).await?;

@@ -105,6 +105,9 @@ pub enum WatchEnd {
     Terminated,
     /// `session.deleted` arrived: the stream ends.
     Deleted,
+    /// The session vanished (404) while we were reconnecting, before its `session.deleted` reached us; the
+    /// API keeps no history of a deleted session, so nothing after the last delivered event can be had.
+    Gone,
     /// The receiver was dropped.
     Stopped,
 }
@@ -131,12 +134,20 @@ pub async fn watch(
     options: &WatchOptions,
     tx: mpsc::Sender<StreamItem>,
 ) -> Result<WatchEnd, ClientError> {
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut progress = Progress::default();
     let mut failures = 0u32;
     loop {
-        match watch_once(client, session_id, &mut seen, &tx).await {
+        let before = progress.delivered;
+        match watch_once(client, session_id, &mut progress, &tx).await {
             Ok(Some(end)) => return Ok(end),
-            Ok(None) => failures = 0,
+            // A connection that delivered something and then closed (the server may drop a slow consumer)
+            // is followed at once by the next; one that delivered nothing backs off.
+            Ok(None) if progress.delivered > before => {
+                failures = 0;
+                continue;
+            }
+            Ok(None) => failures += 1,
+            Err(ClientError::Api(api)) if api.status == 404 && progress.delivered > 0 => return Ok(WatchEnd::Gone),
             Err(e) if is_permanent(&e) => return Err(e),
             Err(e) => {
                 failures += 1;
@@ -146,8 +157,23 @@ pub async fn watch(
                 tracing::warn!(session_id, failures, "session stream failed, reconnecting: {e}");
             }
         }
+        if options.max_reconnects.is_some_and(|m| failures > m) {
+            return Err(ClientError::Decode {
+                what: format!("the stream of session {session_id}"),
+                reason: format!("closed {failures} times in a row without delivering anything"),
+            });
+        }
         tokio::time::sleep(client.backoff(failures.min(6))).await;
     }
+}
+
+/// What has been delivered so far: event ids (for de-duplication) and the newest `processed_at` (so that a
+/// reconnect backfills only from there instead of the whole history).
+#[derive(Debug, Default)]
+struct Progress {
+    seen: HashSet<String>,
+    last_processed_at: Option<String>,
+    delivered: u64,
 }
 
 fn is_permanent(e: &ClientError) -> bool {
@@ -158,20 +184,22 @@ fn is_permanent(e: &ClientError) -> bool {
 async fn watch_once(
     client: &Client,
     session_id: &str,
-    seen: &mut HashSet<String>,
+    progress: &mut Progress,
     tx: &mpsc::Sender<StreamItem>,
 ) -> Result<Option<WatchEnd>, ClientError> {
     // Open first: events emitted while we read the history then reach us on the stream.
     let mut stream = client.open_stream(session_id).await?;
-    for event in client.all_events(session_id).await? {
-        if let Some(end) = deliver(StreamItem::Event(event), seen, tx).await {
+    // From the newest time already delivered on (inclusive: events sharing that instant are de-duplicated).
+    let since = progress.last_processed_at.clone();
+    for event in client.events_since(session_id, since.as_deref()).await? {
+        if let Some(end) = deliver(StreamItem::Event(event), progress, tx).await {
             return Ok(Some(end));
         }
     }
     while let Some(item) = stream.next().await {
         match item {
             Ok(item) => {
-                if let Some(end) = deliver(item, seen, tx).await {
+                if let Some(end) = deliver(item, progress, tx).await {
                     return Ok(Some(end));
                 }
             }
@@ -186,14 +214,17 @@ async fn watch_once(
 }
 
 /// Sends one item unless it was delivered before; says whether the watch is over.
-async fn deliver(item: StreamItem, seen: &mut HashSet<String>, tx: &mpsc::Sender<StreamItem>) -> Option<WatchEnd> {
+async fn deliver(item: StreamItem, progress: &mut Progress, tx: &mpsc::Sender<StreamItem>) -> Option<WatchEnd> {
     let end = match &item {
         StreamItem::Event(e) if e.kind == EventKind::Preview => return None,
         StreamItem::Event(e) => {
             if let Some(id) = e.id().filter(|id| !id.is_empty())
-                && !seen.insert(id.to_owned())
+                && !progress.seen.insert(id.to_owned())
             {
                 return None;
+            }
+            if let Some(at) = e.processed_at() {
+                progress.last_processed_at = Some(at.to_owned());
             }
             match e.kind {
                 EventKind::Terminated => Some(WatchEnd::Terminated),
@@ -206,6 +237,7 @@ async fn deliver(item: StreamItem, seen: &mut HashSet<String>, tx: &mpsc::Sender
     if tx.send(item).await.is_err() {
         return Some(WatchEnd::Stopped);
     }
+    progress.delivered += 1;
     end
 }
 

@@ -150,30 +150,33 @@ impl SessionState {
                     report.garbled += 1;
                 }
                 StreamItem::Event(event) => {
-                    if let Some(id) = event.id()
-                        && !self.recorded.insert(id.to_owned())
+                    let id = event.id().map(str::to_owned);
+                    if let Some(id) = &id
+                        && !self.recorded.insert(id.clone())
                     {
                         continue; // recorded by an earlier run
                     }
                     let ts = event.processed_at().map_or_else(now, str::to_owned);
-                    let payload = match &event.kind {
+                    let kind_name = event.event_type().to_owned();
+                    // The raw object moves into the record: events can be large, and this is the hot path.
+                    let SessionEvent { raw, kind } = event;
+                    let payload = match &kind {
                         EventKind::Malformed { reason } => {
                             report.malformed += 1;
-                            let note = format!("malformed {}: {reason}", event.event_type());
-                            json!({ "event": Value::Object(event.raw.clone()), "note": note })
+                            json!({ "event": Value::Object(raw), "note": format!("malformed {kind_name}: {reason}") })
                         }
-                        _ => Value::Object(event.raw.clone()),
+                        _ => Value::Object(raw),
                     };
-                    records.push(self.record(event.event_type(), &ts, "sse", "observed", payload));
-                    events.push((event, ts));
+                    records.push(self.record(&kind_name, &ts, "sse", "observed", payload));
+                    events.push((id, kind, ts));
                 }
             }
         }
         report.events += records.len() as u64;
         store.append_batch(&self.tenant, records).await?;
-        for (event, ts) in events {
-            self.follow(&event);
-            if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &event.kind {
+        for (id, kind, ts) in events {
+            self.follow(id.as_deref(), &kind);
+            if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &kind {
                 for id in event_ids {
                     if let Some(request) = self.waiting.remove(id) {
                         self.decide(client, store, decider, &request, &ts).await?;
@@ -186,9 +189,9 @@ impl SessionState {
     }
 
     /// Notes tool calls that will wait on Vargate, and answers seen on the wire.
-    fn follow(&mut self, event: &SessionEvent) {
-        let Some(id) = event.id() else { return };
-        let waiting = match &event.kind {
+    fn follow(&mut self, id: Option<&str>, kind: &EventKind) {
+        let Some(id) = id else { return };
+        let waiting = match kind {
             EventKind::ToolUse(t) if t.evaluated_permission == Some(vargate_agents::events::Permission::Ask) => {
                 Some((ToolCallKind::BuiltIn, t.name.clone(), t.input.clone()))
             }

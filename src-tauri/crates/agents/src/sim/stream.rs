@@ -84,7 +84,10 @@ async fn pump(
         };
         let ev = match ev {
             Ok(ev) => ev,
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            // A consumer too slow for the live buffer loses its connection rather than events: skipping
+            // silently would make the stream lie, while a closed stream makes clients reconnect and
+            // backfill from the history, as they must with the real API.
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let kind = type_of(&ev).unwrap_or("unknown").to_owned();

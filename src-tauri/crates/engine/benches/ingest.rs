@@ -1,0 +1,126 @@
+//! Ingest rate: events a simulated session emits over SSE, until all of them are durable in the audit log,
+//! against the raw append rate of the very same records into a fresh log, in the same run.
+//! Target: ≥ 50k events/s.
+//!
+//!   cargo bench -p vargate-engine --bench ingest [-- --events 60000] [--sim-only 1]
+//!
+//! The simulator runs in the same process and shares the two cores; `--sim-only 1` times it alone.
+
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
+use vargate_agents::sim::{SimConfig, Simulator};
+use vargate_agents::stream::WatchOptions;
+use vargate_engine::{FailClosed, ingest_session};
+use vargate_store::{FixedKey, NewRecord, Store, StoreOptions, TimelineFilter};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map_or(default, |v| v.parse().unwrap())
+}
+
+async fn store(dir: &std::path::Path) -> Store {
+    Store::open(&dir.join("log.db"), Arc::new(FixedKey([5; 32])), StoreOptions::default()).await.unwrap()
+}
+
+async fn all_records(store: &Store, session: &str) -> Vec<NewRecord> {
+    let mut filter = TimelineFilter { limit: 10_000, ..Default::default() };
+    let mut out = Vec::new();
+    loop {
+        let page = store.timeline("bench", session, &filter).await.unwrap();
+        let Some(last) = page.last() else { return out };
+        filter.after_seq = Some(last.record.seq);
+        out.extend(page.into_iter().map(|e| NewRecord {
+            session_id: e.record.session_id,
+            ts: e.record.ts,
+            kind: e.record.kind,
+            source: e.record.source,
+            decision: e.record.decision,
+            payload: e.record.payload,
+        }));
+    }
+}
+
+fn main() {
+    let events = arg("--events", 60_000);
+    let steps = events / 3; // each message step is span start, agent.message, span end
+    let scenarios = tempfile::tempdir().unwrap();
+    let turn: Vec<_> =
+        (0..steps).map(|i| json!({"type": "message", "text": format!("progress note {i}: all fine")})).collect();
+    std::fs::write(
+        scenarios.path().join("bulk.json"),
+        json!({"name": "bulk", "description": "many messages", "turns": [{"steps": turn}]}).to_string(),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let config = SimConfig {
+            scenario_dir: Some(scenarios.path().to_owned()),
+            default_scenario: "bulk".into(),
+            ..SimConfig::default()
+        };
+        let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+        let client = Client::new(ClientConfig::new(sim.base_url(), "bench")).unwrap();
+        let agent = client
+            .create_agent(&AgentParams { name: "bench".into(), model: json!("claude-sonnet-4-5"), ..Default::default() })
+            .await
+            .unwrap();
+        let env = client.create_environment(&EnvironmentParams { name: "bench".into(), ..Default::default() }).await.unwrap();
+        let session = client
+            .create_session(&SessionParams { agent: json!(agent.id), environment_id: env.id, ..Default::default() })
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path()).await;
+        let ingest = {
+            let (client, log, id) = (client.clone(), log.clone(), session.id.clone());
+            tokio::spawn(async move {
+                ingest_session(&client, &log, "bench", &id, &FailClosed, &WatchOptions::default()).await.unwrap()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await; // the watch has opened its stream
+        if arg("--sim-only", 0) == 1 {
+            ingest.abort();
+            let start = Instant::now();
+            client.send_events(&session.id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})]).await.unwrap();
+            while client.get_session(&session.id).await.unwrap().status != "idle" || start.elapsed() < Duration::from_millis(50) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            println!("simulator alone: {events} events in {:?}", start.elapsed());
+            return;
+        }
+        let start = Instant::now();
+        client
+            .send_events(&session.id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+            .await
+            .unwrap();
+        // Done when all the turn's events are durable in the log: user.message, status_running, three per
+        // message step, session.usage and the final idle (checked below). Polling the log size is cheap,
+        // so the measurement does not compete with what it measures.
+        let expected = (3 * steps + 4) as u64;
+        while log.size("bench").await.unwrap_or(0) < expected {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let elapsed = start.elapsed();
+        ingest.abort();
+        let recorded = all_records(&log, &session.id).await;
+        let n = recorded.len();
+        assert_eq!(n as u64, expected, "the scenario's event count changed");
+        assert_eq!(recorded.last().map(|r| r.kind.as_str()), Some("session.status_idle"));
+        let ingest_rate = n as f64 / elapsed.as_secs_f64();
+
+        let dir2 = tempfile::tempdir().unwrap();
+        let raw = store(dir2.path()).await;
+        let start = Instant::now();
+        for chunk in recorded.chunks(4096) {
+            raw.append_batch("bench", chunk.to_vec()).await.unwrap();
+        }
+        let raw_rate = n as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "ingest: {n} events from the simulator over SSE into the durable log: {ingest_rate:.0} events/s; raw append of the same records {raw_rate:.0} records/s; ratio {:.2} (target >= 50000 events/s)",
+            ingest_rate / raw_rate
+        );
+        sim.shutdown().await;
+    });
+}
