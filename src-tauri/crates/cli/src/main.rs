@@ -6,6 +6,7 @@ mod import;
 mod sim;
 mod timeline;
 mod verify;
+mod watch;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
@@ -54,6 +55,14 @@ enum Command {
         /// Drop every SSE stream after this many events, to show reconnects (0: never).
         #[arg(long, default_value_t = 7)]
         drop_every: usize,
+    },
+    /// Ingest a live session of the API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) until it ends; every tool
+    /// call that waits on Vargate is denied until a policy is loaded.
+    Watch {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        session: String,
     },
     /// Serve the managed-agents simulator until Ctrl-C.
     Sim {
@@ -190,6 +199,7 @@ async fn run(cli: Cli) -> Result<()> {
                 timeline::Options { tenant, session, types: types.clone(), decisions: decisions.clone(), json: *json };
             timeline::run(&store, options).await?;
         }
+        Command::Watch { tenant, session } => watch::run(&store, tenant, session).await?,
         Command::Demo { out, drop_every } => {
             demo::run(&store, out, (*drop_every > 0).then_some(*drop_every)).await?;
         }

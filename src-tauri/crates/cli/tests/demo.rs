@@ -65,3 +65,29 @@ fn sim_rejects_bad_scenarios_and_addresses_clearly() {
     let out = vargate(dir.path()).args(["sim", "--addr", "localhost-ish"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an address"));
 }
+
+#[test]
+fn watch_ingests_a_session_of_any_compatible_server_and_needs_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vargate(dir.path())
+        .args(["watch", "--tenant", "t", "--session", "sesn_x"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set ANTHROPIC_API_KEY"));
+    // An unknown session is a clear API error, not a hang.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim =
+        rt.block_on(vargate_agents::sim::Simulator::start("127.0.0.1:0".parse().unwrap(), Default::default())).unwrap();
+    let out = vargate(dir.path())
+        .args(["watch", "--tenant", "t", "--session", "sesn_missing"])
+        .env("ANTHROPIC_API_KEY", "k")
+        .env("ANTHROPIC_BASE_URL", sim.base_url())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("404") && err.contains("not_found_error"), "{err}");
+    rt.block_on(sim.shutdown());
+}

@@ -1,0 +1,25 @@
+//! `vargate watch`: ingest one session of the real API (or any compatible server) into the audit log, until
+//! it is terminated or deleted. The API key comes from `ANTHROPIC_API_KEY`, the base URL from
+//! `ANTHROPIC_BASE_URL` (default: the public API).
+
+use anyhow::{Context as _, Result, bail};
+use vargate_agents::client::{Client, ClientConfig, DEFAULT_BASE_URL};
+use vargate_agents::stream::WatchOptions;
+use vargate_engine::{FailClosed, ingest_session};
+use vargate_store::Store;
+
+pub async fn run(store: &Store, tenant: &str, session: &str) -> Result<()> {
+    let key = std::env::var("ANTHROPIC_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        bail!("set ANTHROPIC_API_KEY to watch a real session (or try `vargate demo`, which needs no key)");
+    }
+    let base = std::env::var("ANTHROPIC_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
+    let client = Client::new(ClientConfig::new(base, key)).context("configuring the API client")?;
+    let options = WatchOptions { max_reconnects: None };
+    let report = ingest_session(&client, store, tenant, session, &FailClosed, &options).await?;
+    println!(
+        "session {session}: {} events recorded ({} malformed, {} garbled frames), {} decisions; watch ended: {:?}",
+        report.events, report.malformed, report.garbled, report.decisions, report.end
+    );
+    Ok(())
+}
