@@ -104,7 +104,14 @@ fn recorded_ids(timeline: &[vargate_store::TimelineEntry]) -> Vec<String> {
     timeline
         .iter()
         .filter(|e| e.record.source == "sse")
-        .filter_map(|e| e.record.payload.get("id").and_then(Value::as_str).map(str::to_owned))
+        // A malformed event is recorded inside a note: {"event": <raw>, "note": …}.
+        .filter_map(|e| {
+            let p = &e.record.payload;
+            p.get("id")
+                .or_else(|| p.get("event").and_then(|ev| ev.get("id")))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -196,5 +203,53 @@ async fn a_burst_beyond_the_live_buffer_is_recorded_exactly_once() {
     let ids = recorded_ids(&timeline);
     assert_eq!(&ids[..ids.len() - 1], &history[..]);
     assert_eq!(report.events as usize, ids.len());
+    rig.sim.shutdown().await;
+}
+
+/// Events Vargate cannot interpret are still recorded whole: an unknown type as it is, a known type with the
+/// wrong shape with a note saying what is wrong.
+#[tokio::test]
+async fn unknown_and_malformed_events_are_recorded_with_a_note() {
+    let scenarios = tempfile::tempdir().unwrap();
+    let scenario = json!({"name": "odd", "description": "odd events", "turns": [{"steps": [
+        {"type": "raw", "event": {"type": "agent.teleport", "destination": {"planet": "mars"}}},
+        {"type": "raw", "event": {"type": "agent.tool_use", "input": {"command": "ls"}}},
+        {"type": "message", "text": "done"}
+    ]}]});
+    std::fs::write(scenarios.path().join("odd.json"), scenario.to_string()).unwrap();
+    let config = SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() };
+    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+    let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        Store::open(&dir.path().join("log.db"), Arc::new(FixedKey([1; 32])), StoreOptions::default()).await.unwrap();
+    let rig = Rig { sim, client, store, _dir: dir };
+    let (report, id, history) = run_turn(&rig, "odd").await;
+    assert_eq!((report.malformed, report.decisions), (1, 0));
+    let timeline =
+        rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let unknown = timeline.iter().find(|e| e.record.kind == "agent.teleport").expect("unknown type recorded");
+    assert_eq!(unknown.record.payload["destination"]["planet"], "mars");
+    let malformed = timeline.iter().find(|e| e.record.kind == "agent.tool_use").expect("malformed event recorded");
+    assert!(
+        malformed.record.payload["note"].as_str().unwrap().contains("missing field `name`"),
+        "{}",
+        malformed.record.payload
+    );
+    assert_eq!(malformed.record.payload["event"]["input"]["command"], "ls");
+    // Still exactly once, in order.
+    let ids: Vec<String> = timeline
+        .iter()
+        .filter(|e| e.record.source == "sse")
+        .filter_map(|e| {
+            e.record
+                .payload
+                .get("id")
+                .or_else(|| e.record.payload["event"].get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(&ids[..history.len()], &history[..]);
     rig.sim.shutdown().await;
 }

@@ -114,6 +114,9 @@ impl Worker {
                         }
                     }
                 }
+                Step::Raw { event } => {
+                    self.emit(event.clone(), None).await?;
+                }
                 Step::BudgetReached => {
                     self.emit(json!({"type": "session.usage"}), None).await?;
                     self.idle("budget_reached").await?;

@@ -93,6 +93,9 @@ pub enum Step {
     Error { error: Value, retry_status: RetryStatus },
     /// `session.usage` then idle with `budget_reached`; the turn ends.
     BudgetReached,
+    /// Emits `event` as it is (the simulator adds `id` and `processed_at`): an event type the client does not
+    /// know, or a known type with the wrong shape, to test that clients keep what they cannot interpret.
+    Raw { event: Value },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
