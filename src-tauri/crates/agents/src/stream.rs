@@ -275,3 +275,32 @@ impl PendingActions {
         !self.ids.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(v: serde_json::Value) -> SessionEvent {
+        SessionEvent::parse(v.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn pending_actions_follow_idles_and_answers() {
+        let mut p = PendingActions::default();
+        p.observe(&ev(json!({"type": "session.status_idle", "id": "e1",
+            "stop_reason": {"type": "requires_action", "event_ids": ["a", "b"]}})));
+        assert_eq!(p.waiting_on().collect::<Vec<_>>(), vec!["a", "b"]);
+        p.observe(&ev(json!({"type": "user.tool_confirmation", "id": "e2", "tool_use_id": "a", "result": "allow"})));
+        assert_eq!(p.waiting_on().collect::<Vec<_>>(), vec!["b"]);
+        // Partial answers: the server re-emits the idle with what is left.
+        p.observe(&ev(json!({"type": "session.status_idle", "id": "e3",
+            "stop_reason": {"type": "requires_action", "event_ids": ["b"]}})));
+        p.observe(&ev(json!({"type": "user.custom_tool_result", "id": "e4", "custom_tool_use_id": "b"})));
+        assert!(!p.is_waiting());
+        p.observe(&ev(json!({"type": "session.status_idle", "id": "e5",
+            "stop_reason": {"type": "requires_action", "event_ids": ["c"]}})));
+        p.observe(&ev(json!({"type": "session.status_running", "id": "e6"})));
+        assert!(!p.is_waiting());
+    }
+}

@@ -253,3 +253,61 @@ async fn unknown_and_malformed_events_are_recorded_with_a_note() {
     assert_eq!(&ids[..history.len()], &history[..]);
     rig.sim.shutdown().await;
 }
+
+/// Attaching to a session that is already blocked on a tool call: the backfill brings the ask, Vargate
+/// decides, the turn finishes. Attaching again later records nothing twice and decides nothing twice.
+#[tokio::test]
+async fn attaching_late_and_reattaching_is_exactly_once() {
+    let rig = rig(None).await;
+    let id = session(&rig.client, "tool_use").await;
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    // The session blocks on the bash confirmation with nobody watching.
+    let mut blocked = false;
+    for _ in 0..200 {
+        let history = rig.client.all_events(&id).await.unwrap();
+        if history.iter().any(|e| e.raw.get("stop_reason").is_some_and(|r| r["type"] == "requires_action")) {
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(blocked);
+
+    let attach = |rig: &Rig| {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
+        tokio::spawn(async move {
+            ingest_session(&client, &store, "acme", &id, &FailClosed, &WatchOptions::default()).await
+        })
+    };
+    let first = attach(&rig);
+    let ended = TimelineFilter { types: vec!["session.status_idle".into()], limit: 100, ..Default::default() };
+    for _ in 0..400 {
+        let idles = rig.store.timeline("acme", &id, &ended).await.unwrap_or_default();
+        if idles.iter().any(|e| e.record.payload["stop_reason"]["type"] == "end_turn") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.abort();
+    let _ = first.await;
+    let all = TimelineFilter { limit: 1000, ..Default::default() };
+    let before = rig.store.timeline("acme", &id, &all).await.unwrap();
+    assert_eq!(before.iter().filter(|e| e.record.kind == "vargate.decision").count(), 1);
+    assert_eq!(
+        recorded_ids(&before),
+        rig.client.all_events(&id).await.unwrap().iter().filter_map(|e| e.id().map(str::to_owned)).collect::<Vec<_>>()
+    );
+
+    // Re-attach (as after a restart), then end the session.
+    let second = attach(&rig);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    rig.client.delete_session(&id).await.unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(10), second).await.unwrap().unwrap().unwrap();
+    assert_eq!((report.events, report.decisions), (1, 0), "only session.deleted is new");
+    let after = rig.store.timeline("acme", &id, &all).await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    rig.sim.shutdown().await;
+}
