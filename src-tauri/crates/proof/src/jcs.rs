@@ -34,7 +34,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite
         }
         Value::Object(map) => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            members.sort_by(|(a, _), (b, _)| utf16_order(a, b));
             out.push(b'{');
             for (i, (k, v)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -55,6 +55,13 @@ pub fn to_canonical(value: &Value) -> Result<Vec<u8>, NonFinite> {
     let mut out = Vec::with_capacity(128);
     write_canonical(value, &mut out)?;
     Ok(out)
+}
+
+/// RFC 8785 orders member names by UTF-16 code units. That is UTF-8 byte order unless one name has a
+/// character at or above U+E000 (UTF-8 lead byte 0xEE and up), where surrogate pairs sort differently; only
+/// then is the (slower) UTF-16 comparison needed.
+fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.bytes().chain(b.bytes()).all(|c| c < 0xEE) { a.cmp(b) } else { a.encode_utf16().cmp(b.encode_utf16()) }
 }
 
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {

@@ -128,13 +128,13 @@ pub fn paginate<T: Clone>(items: &[T], q: &Query, order: Order, max_limit: i64) 
             offset.parse::<usize>().map_err(|_| bad())?
         }
     };
-    let ordered: Vec<&T> = match order {
-        Order::Asc => items.iter().collect(),
-        Order::Desc => items.iter().rev().collect(),
+    // Only the page is copied, whatever the length of the list.
+    let data: Vec<T> = match order {
+        Order::Asc => items.iter().skip(start).take(limit).cloned().collect(),
+        Order::Desc => items.iter().rev().skip(start).take(limit).cloned().collect(),
     };
-    let data: Vec<T> = ordered.iter().skip(start).take(limit).map(|t| (*t).clone()).collect();
     let end = start + data.len();
-    let next_page = (end < ordered.len()).then(|| format!("page_{}_{end}", order.tag()));
+    let next_page = (end < items.len()).then(|| format!("page_{}_{end}", order.tag()));
     Ok(Page { data, next_page })
 }
 
