@@ -16,11 +16,24 @@ struct Rig {
     sim: SimHandle,
     client: Client,
     store: Store,
-    _dir: tempfile::TempDir,
+    _dirs: Vec<tempfile::TempDir>,
 }
 
 async fn rig(drop_stream_after: Option<usize>) -> Rig {
-    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
+    rig_with(drop_stream_after, None).await
+}
+
+/// A simulator (with `scenario` added to the bundled ones), a client of it and a fresh audit log.
+async fn rig_with(drop_stream_after: Option<usize>, scenario: Option<Value>) -> Rig {
+    let mut dirs = Vec::new();
+    let mut config = SimConfig::default();
+    if let Some(scenario) = scenario {
+        let scenarios = tempfile::tempdir().unwrap();
+        std::fs::write(scenarios.path().join("extra.json"), scenario.to_string()).unwrap();
+        config.scenario_dir = Some(scenarios.path().to_owned());
+        dirs.push(scenarios);
+    }
+    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
     sim.set_drop_stream_after(drop_stream_after);
     let mut cfg = ClientConfig::new(sim.base_url(), "sk-test");
     cfg.initial_backoff = Duration::from_millis(10);
@@ -29,7 +42,8 @@ async fn rig(drop_stream_after: Option<usize>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store =
         Store::open(&dir.path().join("log.db"), Arc::new(FixedKey([1; 32])), StoreOptions::default()).await.unwrap();
-    Rig { sim, client, store, _dir: dir }
+    dirs.push(dir);
+    Rig { sim, client, store, _dirs: dirs }
 }
 
 /// Creates an agent that must ask before every built-in tool and has one custom tool, and a session of it
@@ -185,17 +199,9 @@ async fn dropped_streams_lose_and_duplicate_nothing() {
 /// history (from the last delivered time on) must still record every event exactly once, in order.
 #[tokio::test]
 async fn a_burst_beyond_the_live_buffer_is_recorded_exactly_once() {
-    let scenarios = tempfile::tempdir().unwrap();
     let steps: Vec<Value> = (0..3000).map(|i| json!({"type": "message", "text": format!("step {i}")})).collect();
     let scenario = json!({"name": "burst", "description": "a long turn", "turns": [{"steps": steps}]});
-    std::fs::write(scenarios.path().join("burst.json"), scenario.to_string()).unwrap();
-    let config = SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() };
-    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-    let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        Store::open(&dir.path().join("log.db"), Arc::new(FixedKey([1; 32])), StoreOptions::default()).await.unwrap();
-    let rig = Rig { sim, client, store, _dir: dir };
+    let rig = rig_with(None, Some(scenario)).await;
     let (report, id, history) = run_turn(&rig, "burst").await;
     assert_eq!(history.len(), 3 * 3000 + 4);
     let timeline =
@@ -210,20 +216,12 @@ async fn a_burst_beyond_the_live_buffer_is_recorded_exactly_once() {
 /// wrong shape with a note saying what is wrong.
 #[tokio::test]
 async fn unknown_and_malformed_events_are_recorded_with_a_note() {
-    let scenarios = tempfile::tempdir().unwrap();
     let scenario = json!({"name": "odd", "description": "odd events", "turns": [{"steps": [
         {"type": "raw", "event": {"type": "agent.teleport", "destination": {"planet": "mars"}}},
         {"type": "raw", "event": {"type": "agent.tool_use", "input": {"command": "ls"}}},
         {"type": "message", "text": "done"}
     ]}]});
-    std::fs::write(scenarios.path().join("odd.json"), scenario.to_string()).unwrap();
-    let config = SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() };
-    let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-    let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        Store::open(&dir.path().join("log.db"), Arc::new(FixedKey([1; 32])), StoreOptions::default()).await.unwrap();
-    let rig = Rig { sim, client, store, _dir: dir };
+    let rig = rig_with(None, Some(scenario)).await;
     let (report, id, history) = run_turn(&rig, "odd").await;
     assert_eq!((report.malformed, report.decisions), (1, 0));
     let timeline =
