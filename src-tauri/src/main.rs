@@ -3,6 +3,10 @@
 // Without a console window on Windows release builds; harmless elsewhere.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+// The same allocator as the `vargate` CLI: the engine it will host allocates per audit record.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     vargate_desktop::run();
 }

@@ -1,6 +1,11 @@
 //! `vargate`: the command line for platform engineers and auditors. Every command takes `--data-dir`.
 //! Invariant: this binary only parses arguments, wires crates together and prints; logic lives in the crates.
 
+// Audit appends and proof checks allocate per record; mimalloc measured 1.6× faster appends than the
+// system allocator on this path (cargo bench -p vargate-store --bench append).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod demo;
 mod import;
 mod sim;

@@ -6,6 +6,10 @@
 //!
 //! The simulator runs in the same process and shares the two cores; `--sim-only 1` times it alone.
 
+// The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,6 +5,10 @@
 //!
 //! `--output-bytes N` adds an N-byte tool output to every record's payload (real tool results are often KBs).
 
+// The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::time::Instant;

@@ -4,6 +4,10 @@
 //!
 //!   cargo bench -p vargate-store --bench append [-- --records 200000 --batch 4096 --appenders 16]
 
+// The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod common;
 
 use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};

@@ -5,6 +5,10 @@
 //!
 //! Building the logs dominates the run (10M records ≈ 3 GB); with --dir an existing log there is reused.
 
+// The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod common;
 
 use std::time::{Duration, Instant};
