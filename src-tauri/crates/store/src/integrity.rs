@@ -28,7 +28,17 @@ impl Store {
         let mut frontier = Frontier::default();
         let mut expected_nodes: HashMap<(u32, u64), Hash> = HashMap::new();
         let mut heads: HashMap<String, (u64, Hash)> = HashMap::new();
-        let mut roots: Vec<Hash> = Vec::new();
+        // Roots are only needed at the checkpointed sizes: compute those, not one per leaf.
+        let checkpoints: Vec<(i64, Vec<u8>, String)> =
+            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size")
+                .bind(log.id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut roots: HashMap<u64, Hash> = HashMap::new();
+        if checkpoints.iter().any(|(size, _, _)| *size == 0) {
+            roots.insert(0, merkle::empty_root());
+        }
+        let wanted: std::collections::HashSet<u64> = checkpoints.iter().map(|(size, _, _)| *size as u64).collect();
         {
             let mut rows = sqlx::query_as::<_, (i64, String, i64, Vec<u8>, Vec<u8>)>(
                 "SELECT idx, session_id, seq, leaf_hash, leaf FROM records WHERE log_id = ? ORDER BY idx",
@@ -59,7 +69,9 @@ impl Store {
                         expected_nodes.insert((s.level, s.index), *h);
                     }
                 });
-                roots.push(frontier.root());
+                if wanted.contains(&frontier.size()) {
+                    roots.insert(frontier.size(), frontier.root());
+                }
             }
         }
         let stored: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as("SELECT level, idx, hash FROM nodes WHERE log_id = ?")
@@ -78,15 +90,10 @@ impl Store {
             }
         }
         let key = NoteVerifier::parse(&log.vkey).map_err(|e| corrupt(format!("log key: {e}")))?;
-        let checkpoints: Vec<(i64, Vec<u8>, String)> =
-            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size")
-                .bind(log.id)
-                .fetch_all(&mut *conn)
-                .await?;
         for (size, root, note) in &checkpoints {
             let cp = Checkpoint::open(note, std::slice::from_ref(&key))
                 .map_err(|e| corrupt(format!("checkpoint {size}: {e}")))?;
-            let want = if *size == 0 { Some(merkle::empty_root()) } else { roots.get(*size as usize - 1).copied() };
+            let want = roots.get(&(*size as u64)).copied();
             if cp.size != *size as u64 || Some(cp.root) != want || root.as_slice() != cp.root.as_slice() {
                 return Err(corrupt(format!("checkpoint at size {size} does not match the log")));
             }
