@@ -181,7 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
                 r.sessions,
                 r.stored_nodes,
                 r.checkpoints,
-                hex(&r.root)
+                hex::encode(r.root)
             );
         }
         Command::Checkpoint { tenant } => {
@@ -214,10 +214,10 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// The tree size of a signed checkpoint, read with the proof crate's own parsers.
 fn checkpoint_size(note: &str) -> String {
-    note.lines().nth(1).unwrap_or("?").to_owned()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    vargate_proof::note::Note::parse(note)
+        .ok()
+        .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
+        .map_or_else(|| "?".to_owned(), |cp| cp.size.to_string())
 }
