@@ -99,6 +99,23 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("wal_autocheckpoint", "8192")
 }
 
+/// The newest signed checkpoint of a log, read by the writer and by readers alike.
+pub(crate) async fn latest_checkpoint(
+    conn: &mut sqlx::SqliteConnection,
+    log_id: i64,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
+    let row: Option<(i64, Vec<u8>, String)> =
+        sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
+            .bind(log_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(size, root, note)| {
+        let root = root.try_into().map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
+        Ok(StoredCheckpoint { size: size as u64, root, note })
+    })
+    .transpose()
+}
+
 pub(crate) fn valid_tenant(t: &str) -> bool {
     (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
@@ -246,16 +263,8 @@ impl Store {
 
     pub async fn latest_checkpoint(&self, tenant: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
         let log = self.log(tenant).await?;
-        let row: Option<(i64, Vec<u8>, String)> =
-            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
-                .bind(log.id)
-                .fetch_optional(&self.read)
-                .await?;
-        row.map(|(size, root, note)| {
-            let root = root.try_into().map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
-            Ok(StoredCheckpoint { size: size as u64, root, note })
-        })
-        .transpose()
+        let mut conn = self.read.acquire().await?;
+        latest_checkpoint(&mut conn, log.id).await
     }
 
     /// What the writer has committed since the store was opened.

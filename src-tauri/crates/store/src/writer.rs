@@ -303,18 +303,13 @@ impl Writer {
         let state = self.logs.get(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
         let (log_id, origin, size, root) =
             (state.info.id, state.info.origin.clone(), state.frontier.size(), state.frontier.root());
-        let latest: Option<(i64, Vec<u8>, String)> =
-            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
-                .bind(log_id)
-                .fetch_optional(&mut self.conn)
-                .await?;
-        if let Some((latest_size, latest_root, note)) = latest
-            && latest_size as u64 == size
+        if let Some(latest) = crate::store::latest_checkpoint(&mut self.conn, log_id).await?
+            && latest.size == size
         {
-            if latest_root != root {
+            if latest.root != root {
                 return Err(StoreError::Corrupt(format!("stored checkpoint at size {size} has a different root")));
             }
-            return Ok(StoredCheckpoint { size, root, note });
+            return Ok(latest);
         }
         let signer = self.signer(&origin).await?;
         let note = Checkpoint::new(&origin, size, root).sign(&signer).map_err(|e| StoreError::Key(e.to_string()))?;
