@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent verifier of `vargate-proof/1` files, written from docs/proof-format.md alone.
+"""An independent verifier of `vargate-proof/2` files, written from docs/proof-format.md alone.
 
 It shares no code with Vargate: Python's hashlib, base64 and json, and the `cryptography` package for
 Ed25519. The test suite runs it on files the `vargate` CLI produced, so a passing run shows that the
@@ -49,6 +49,19 @@ def verify_inclusion(index, size, leaf, proof, root):
     return sn == 0 and r == root
 
 
+def heads_root_from_proof(session_id, length, head, proof):
+    """The session-heads map root a proof leads to, as docs/proof-format.md section 5 writes it."""
+    if len(proof) > 256:
+        return None
+    k = hashlib.sha256(session_id.encode()).digest()
+    h = hashlib.sha256(b"\x00" + k + length.to_bytes(8, "big") + head).digest()
+    for i, p in enumerate(proof):
+        d = len(proof) - 1 - i
+        bit = (k[d // 8] >> (7 - d % 8)) & 1
+        h = node_hash(p, h) if bit else node_hash(h, p)
+    return h
+
+
 def parse_vkey(vkey):
     name, key_id, key = vkey.split("+", 2)
     raw = base64.b64decode(key, validate=True)
@@ -85,7 +98,7 @@ def main():
         with open(sys.argv[1], "rb") as f:
             doc = json.loads(f.read())
         name, key_id, key = parse_vkey(sys.argv[2])
-        assert doc["format"] == "vargate-proof/1"
+        assert doc["format"] == "vargate-proof/2"
     except Exception as e:  # noqa: BLE001 - anything unreadable is exit 2
         print("error:", e)
         return 2
@@ -99,6 +112,7 @@ def main():
         return 1
     lines = text.split("\n")
     origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2])
+    heads_lines = [l for l in lines[3:] if l.startswith("vargate-session-heads ")]
     check("checkpoint origin", origin == name, origin)
 
     prev, last_index, session = None, -1, doc["session"]
@@ -121,6 +135,13 @@ def main():
         prev, last_index = leaf_hash(leaf).hex(), entry["index"]
     check("session length", len(doc["entries"]) == session["length"])
     check("session head", prev == session["head"])
+    complete = False
+    if len(heads_lines) == 1:
+        heads_root = base64.b64decode(heads_lines[0].split(" ", 1)[1], validate=True)
+        proof = [bytes.fromhex(h) for h in session["heads_proof"]]
+        computed = heads_root_from_proof(session["session_id"], session["length"], bytes.fromhex(session["head"]), proof)
+        complete = len(heads_root) == 32 and computed == heads_root
+    check("session complete", complete)
     return 0 if all(checks) else 1
 
 

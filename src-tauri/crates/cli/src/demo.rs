@@ -13,6 +13,8 @@ use vargate_agents::stream::WatchOptions;
 use vargate_engine::{FailClosed, ingest_session};
 use vargate_store::{Store, TimelineFilter};
 
+use crate::output::{count, safe, say};
+
 pub const TENANT: &str = "demo";
 
 /// The bundled demo: (label, scenario, user turns).
@@ -28,13 +30,17 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
     let sim = Simulator::start("127.0.0.1:0".parse()?, SimConfig::default()).await.context("starting the simulator")?;
     // Streams drop every few events so that reconnect and backfill are part of every demo run.
     sim.set_drop_stream_after(drop_every);
-    println!("simulator at {} (stream drops every {:?} events)", sim.base_url(), drop_every);
+    let drops = drop_every.map_or_else(
+        || "never dropped".to_owned(),
+        |n| format!("dropped every {}", count(n as u64, "event", "events")),
+    );
+    say!("simulator at {} (streams {drops})", sim.base_url());
     let client = Client::new(ClientConfig::new(sim.base_url(), "demo-key"))?;
 
     let mut tasks = Vec::new();
     for (label, scenario, turns) in SESSIONS {
         let session_id = create_session(&client, label, scenario).await?;
-        println!("{label:<12} session {session_id} (scenario {scenario})");
+        say!("{label:<12} session {} (scenario {scenario})", safe(&session_id));
         let (client, store) = (client.clone(), store.clone());
         tasks.push((*label, session_id.clone(), tokio::spawn(drive(client, store, session_id, *turns))));
     }
@@ -50,13 +56,13 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
     let _ = stop.send(true);
     printer.await??;
 
-    let mut failures = 0;
+    let mut failures = 0u64;
     for (label, session_id, result) in results {
         match result {
             Ok(()) => {}
             Err(e) => {
                 failures += 1;
-                eprintln!("{label}: {e:#}");
+                eprintln!("{label}: {}", crate::output::one_line(&e));
                 continue;
             }
         }
@@ -64,9 +70,9 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
         let path = out.join(format!("{label}.proof.json"));
         std::fs::write(&path, serde_json::to_vec_pretty(&proof)?)?;
         let verdict = vargate_proof::verify_proof_file(&std::fs::read(&path)?, None)?;
-        println!(
-            "{label:<12} {} records → {} ({})",
-            proof.entries.len(),
+        say!(
+            "{label:<12} {} → {} ({})",
+            count(proof.entries.len() as u64, "record", "records"),
             path.display(),
             if verdict.passed() { "verifies" } else { "DOES NOT VERIFY" }
         );
@@ -76,9 +82,9 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
     }
     sim.shutdown().await;
     if failures > 0 {
-        bail!("{failures} demo session(s) failed");
+        bail!("{} failed", count(failures, "demo session", "demo sessions"));
     }
-    println!("check any of them offline: vargate verify {}/risky-bash.proof.json", out.display());
+    say!("check any of them offline: vargate verify {}/risky-bash.proof.json", out.display());
     Ok(())
 }
 
@@ -186,12 +192,12 @@ async fn live_timeline(
                 Err(e) => return Err(e.into()),
             };
             for e in entries {
-                println!(
+                say!(
                     "{label:<12} {:>3} {:<28} {:<9} {}",
                     e.record.seq,
-                    e.record.kind,
-                    e.record.decision,
-                    what(&e.record)
+                    safe(&e.record.kind),
+                    safe(&e.record.decision),
+                    safe(&what(&e.record))
                 );
                 *after = Some(e.record.seq);
             }

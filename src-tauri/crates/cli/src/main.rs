@@ -1,5 +1,10 @@
-//! `vargate`: the command line for platform engineers and auditors. Every command takes `--data-dir`.
+//! `vargate`: the command line for platform engineers and auditors.
 //! Invariant: this binary only parses arguments, wires crates together and prints; logic lives in the crates.
+//!
+//! Conventions every command follows (`output`): data is printed with control characters escaped, `--json`
+//! output is exact, errors are one line with each cause once, a closed pipe ends the program quietly, `-`
+//! reads standard input where a file is read, and only commands that use the log take `--data-dir` and
+//! `--keystore`. Only commands that import or ingest create a tenant's log (and its signing key).
 
 // Audit appends and proof checks allocate per record; mimalloc measured 1.6× faster appends than the
 // system allocator on this path (cargo bench -p vargate-store --bench append).
@@ -8,13 +13,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod demo;
 mod import;
+mod log;
+mod output;
 mod sim;
 mod timeline;
 mod verify;
 mod watch;
 
-use anyhow::{Context as _, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,14 +30,20 @@ use vargate_store::{Keychain, KeystoreKind, Store, StoreOptions};
 #[derive(Debug, Parser)]
 #[command(name = "vargate", version, about = "Vargate: governance and tamper-evident audit for managed AI agents")]
 struct Cli {
-    /// Directory holding the audit database and local state.
-    #[arg(long, global = true, env = "VARGATE_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Where checkpoint signing keys live: secret-service, keyutils, or insecure-file:DIR (warned).
-    #[arg(long, global = true, env = "VARGATE_KEYSTORE", default_value = "secret-service")]
-    keystore: KeystoreKind,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the audit log and its signing keys live; only commands that use the log take these.
+#[derive(Debug, Clone, Args)]
+struct StoreArgs {
+    /// Directory holding the audit database [default: the OS data directory + /vargate].
+    #[arg(long, env = "VARGATE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where checkpoint signing keys live: secret-service (desktop keychain), keyutils (Linux kernel keyring,
+    /// headless) or insecure-file:DIR (plain key files; warned about).
+    #[arg(long, env = "VARGATE_KEYSTORE", default_value = "secret-service", value_name = "KEYSTORE")]
+    keystore: KeystoreKind,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,65 +53,92 @@ enum Command {
     Log(LogCommand),
     /// Sign a checkpoint of a tenant's log now (if it grew) and print it.
     Checkpoint {
+        /// The tenant whose log to checkpoint.
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Write a standalone proof file for one session.
     Proof {
+        /// The tenant whose log holds the session.
         #[arg(long)]
         tenant: String,
+        /// The session to prove (`vargate log sessions` lists them).
         #[arg(long)]
         session: String,
-        #[arg(long)]
+        /// Where to write the proof file.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Run the whole loop against the built-in simulator: governed sessions ingested into the local log,
     /// fail-closed decisions, a live timeline, and a proof file per session in --out.
     Demo {
-        #[arg(long, default_value = "vargate-demo")]
+        /// Directory for the sessions' proof files.
+        #[arg(long, default_value = "vargate-demo", value_name = "DIR")]
         out: PathBuf,
         /// Drop every SSE stream after this many events, to show reconnects (0: never).
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 7, value_name = "N")]
         drop_every: usize,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Ingest a live session of the API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) until it ends; every tool
     /// call that waits on Vargate is denied until a policy is loaded.
     Watch {
+        /// The tenant whose log records the session (created if new).
         #[arg(long)]
         tenant: String,
+        /// The managed-agents session id (sesn_…).
         #[arg(long)]
         session: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Serve the managed-agents simulator until Ctrl-C.
     Sim {
+        /// Address to listen on, HOST:PORT (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
         /// A scenario file (JSON, see docs/simulator.md) to run by default.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         scenario: Option<PathBuf>,
     },
     /// Print a stored session's records in order.
     Timeline {
+        /// The tenant whose log holds the session.
         #[arg(long)]
         tenant: String,
+        /// The session to show (`vargate log sessions` lists them).
         #[arg(long)]
         session: String,
-        /// Only records of this type (repeatable).
-        #[arg(long = "type")]
+        /// Only records of this type, e.g. agent.tool_use (repeatable).
+        #[arg(long = "type", value_name = "TYPE")]
         types: Vec<String>,
-        /// Only records with this decision (repeatable).
-        #[arg(long = "decision")]
+        /// Only records with this decision, e.g. deny or observed (repeatable).
+        #[arg(long = "decision", value_name = "DECISION")]
         decisions: Vec<String>,
-        /// One JSON object per line.
+        /// One JSON object per line, exactly as stored.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
     },
-    /// Verify a proof file offline. Exit 0: every check passed; 1: a check failed; 2: unreadable input.
+    /// Verify a proof file offline. Exit status: 0 every check passed against a pinned key; 1 a check
+    /// failed; 2 the input could not be read; 3 every check passed but no key was pinned (--key), so the
+    /// file's origin is unverified.
     Verify {
+        /// The proof file, or - for standard input.
         file: PathBuf,
-        /// The log's published verifier key (C2SP vkey) to pin the checkpoint signature to.
-        #[arg(long)]
+        /// The log's published verifier key (C2SP vkey; `vargate log key` prints it) to pin the checkpoint
+        /// signature to.
+        #[arg(long, value_name = "VKEY")]
         key: Option<String>,
+        /// Exit 0 rather than 3 when every check passes without --key (the origin stays unverified).
+        #[arg(long)]
+        allow_unpinned: bool,
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
@@ -107,16 +147,44 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum LogCommand {
-    /// Append records from a JSON Lines file; a file with any bad line imports nothing.
+    /// Append records from a JSON Lines file (creating the tenant's log if new); a file with any bad line
+    /// imports nothing.
     Import {
+        /// The JSON Lines file, or - for standard input.
         file: PathBuf,
+        /// The tenant whose log receives the records.
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Recompute every hash, chain and checkpoint of a tenant's log from its records.
     Check {
+        /// The tenant whose log to check.
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the log's published verifier key (C2SP vkey), the key auditors pin with `vargate verify --key`;
+    /// its fingerprint goes to standard error.
+    Key {
+        /// The tenant whose key to print.
+        #[arg(long)]
+        tenant: String,
+        /// Print tenant, origin, vkey, key id and fingerprint as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the sessions of a tenant's log, most recently active first, with their record counts.
+    Sessions {
+        /// The tenant whose sessions to list.
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -127,9 +195,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    if let Command::Verify { file, key, json } = &cli.command {
+    if let Command::Verify { file, key, allow_unpinned, json } = &cli.command {
         // Verification is offline and pure: no runtime, no data dir, no keychain.
-        return verify::run(file, key.as_deref(), *json);
+        return verify::run(file, key.as_deref(), *allow_unpinned, *json);
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -138,86 +206,134 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::one_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
-fn data_dir(cli: &Cli) -> Result<PathBuf> {
-    match &cli.data_dir {
-        Some(d) => Ok(d.clone()),
-        None => Ok(dirs::data_dir()
-            .context("no application data directory on this system; pass --data-dir")?
-            .join("vargate")),
+impl StoreArgs {
+    fn data_dir(&self) -> Result<PathBuf> {
+        match &self.data_dir {
+            Some(d) => Ok(d.clone()),
+            None => Ok(dirs::data_dir()
+                .context("no application data directory on this system; pass --data-dir")?
+                .join("vargate")),
+        }
+    }
+
+    /// Opens the log. The keychain is opened on first use, so commands that sign nothing work without one;
+    /// those that may sign (`signs`) warn once about a plain key file.
+    async fn open(&self, signs: bool) -> Result<Store> {
+        let dir = self.data_dir()?;
+        if dir.exists() && !dir.is_dir() {
+            bail!("the data directory {} is not a directory; pass --data-dir with a directory", dir.display());
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+        if let Some(warning) = self.keystore.warning().filter(|_| signs) {
+            eprintln!("warning: {warning}");
+        }
+        Store::open(&dir.join("vargate.db"), Arc::new(Keychain::lazy(self.keystore.clone())), StoreOptions::default())
+            .await
+            .with_context(|| format!("opening the audit log in {}", dir.display()))
     }
 }
 
-async fn open_store(cli: &Cli) -> Result<Store> {
-    let dir = data_dir(cli)?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating data directory {}", dir.display()))?;
-    let kind = cli.keystore.clone();
-    let keychain = tokio::task::spawn_blocking(move || Keychain::open(kind)).await?.context("opening the keychain")?;
-    Store::open(&dir.join("vargate.db"), Arc::new(keychain), StoreOptions::default())
-        .await
-        .with_context(|| format!("opening the audit log in {}", dir.display()))
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Sim { addr, scenario } => sim::run(&addr, scenario.as_deref()).await,
+        Command::Verify { .. } => bail!("verify runs before the runtime starts"),
+        Command::Log(LogCommand::Import { file, tenant, store }) => {
+            with_store_signing(&store, true, async |s| import::run(s, &file, &tenant).await).await
+        }
+        Command::Log(LogCommand::Check { tenant, store }) => {
+            with_store(&store, async |s| log::check(s, &tenant).await).await
+        }
+        Command::Log(LogCommand::Key { tenant, json, store }) => {
+            with_store(&store, async |s| log::key(s, &tenant, json).await).await
+        }
+        Command::Log(LogCommand::Sessions { tenant, store }) => {
+            with_store(&store, async |s| log::sessions(s, &tenant).await).await
+        }
+        Command::Checkpoint { tenant, store } => {
+            with_store_signing(&store, true, async |s| log::checkpoint(s, &tenant).await).await
+        }
+        Command::Proof { tenant, session, out, store } => {
+            with_store_signing(&store, true, async |s| log::proof(s, &tenant, &session, &out).await).await
+        }
+        Command::Timeline { tenant, session, types, decisions, json, store } => {
+            let options = timeline::Options { tenant: &tenant, session: &session, types, decisions, json };
+            with_store(&store, async |s| timeline::run(s, options).await).await
+        }
+        Command::Watch { tenant, session, store } => {
+            with_store_signing(&store, true, async |s| watch::run(s, &tenant, &session).await).await
+        }
+        Command::Demo { out, drop_every, store } => {
+            with_store_signing(&store, true, async |s| demo::run(s, &out, (drop_every > 0).then_some(drop_every)).await)
+                .await
+        }
+    }
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    if let Command::Sim { addr, scenario } = &cli.command {
-        return sim::run(addr, scenario.as_deref()).await;
-    }
-    let store = open_store(&cli).await?;
-    match &cli.command {
-        Command::Log(LogCommand::Import { file, tenant }) => import::run(&store, file, tenant).await?,
-        Command::Log(LogCommand::Check { tenant }) => {
-            let r = store.check_integrity(tenant).await?;
-            println!(
-                "log {tenant}: {} records, {} sessions, {} stored subtree hashes, {} checkpoints, root {} — all consistent",
-                r.size,
-                r.sessions,
-                r.stored_nodes,
-                r.checkpoints,
-                hex::encode(r.root)
-            );
-        }
-        Command::Checkpoint { tenant } => {
-            let cp = store.checkpoint(tenant).await?;
-            print!("{}", cp.note);
-        }
-        Command::Proof { tenant, session, out } => {
-            let file = store.session_proof(tenant, session).await?;
-            let json = serde_json::to_vec_pretty(&file)?;
-            std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
-            println!(
-                "wrote {} ({} records of session {session}, checkpoint size {})",
-                out.display(),
-                file.entries.len(),
-                checkpoint_size(&file.checkpoint)
-            );
-        }
-        Command::Timeline { tenant, session, types, decisions, json } => {
-            let options =
-                timeline::Options { tenant, session, types: types.clone(), decisions: decisions.clone(), json: *json };
-            timeline::run(&store, options).await?;
-        }
-        Command::Watch { tenant, session } => watch::run(&store, tenant, session).await?,
-        Command::Demo { out, drop_every } => {
-            demo::run(&store, out, (*drop_every > 0).then_some(*drop_every)).await?;
-        }
-        Command::Verify { .. } | Command::Sim { .. } => unreachable!("handled before the store opens"),
-    }
+/// Opens the log, runs `body` on it, and closes it cleanly whatever `body` returned.
+async fn with_store(args: &StoreArgs, body: impl AsyncFnOnce(&Store) -> Result<()>) -> Result<()> {
+    with_store_signing(args, false, body).await
+}
+
+/// [`with_store`] for commands that may sign checkpoints or create a log's key.
+async fn with_store_signing(args: &StoreArgs, signs: bool, body: impl AsyncFnOnce(&Store) -> Result<()>) -> Result<()> {
+    let store = args.open(signs).await?;
+    let result = body(&store).await;
     store.close().await;
-    Ok(())
+    result
 }
 
-/// The tree size of a signed checkpoint, read with the proof crate's own parsers.
-fn checkpoint_size(note: &str) -> String {
-    vargate_proof::note::Note::parse(note)
-        .ok()
-        .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
-        .map_or_else(|| "?".to_owned(), |cp| cp.size.to_string())
+/// Fails unless the tenant has a log, naming the tenants that do: a mistyped name must not look like an
+/// empty log.
+async fn require_log(store: &Store, tenant: &str) -> Result<()> {
+    match store.log(tenant).await {
+        Ok(_) => Ok(()),
+        Err(vargate_store::StoreError::UnknownTenant(_)) => {
+            let tenants: Vec<String> = store.logs().await?.into_iter().map(|l| l.tenant).collect();
+            if tenants.is_empty() {
+                bail!(
+                    "no log for tenant \"{}\": this data directory has no logs yet (`vargate log import` or `vargate watch` creates one)",
+                    output::safe(tenant)
+                );
+            }
+            bail!("no log for tenant \"{}\"; tenants here: {}", output::safe(tenant), tenants.join(", "))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every command and every argument says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "vargate", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+        super::Cli::command().debug_assert();
+    }
 }

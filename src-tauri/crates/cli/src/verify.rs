@@ -1,53 +1,115 @@
-//! `vargate verify`: one line per check; exit 0 only if every check passed, 1 if any failed, 2 if the
-//! input cannot be read. Never panics, whatever the bytes.
+//! `vargate verify`: one line per check. Exit 0 only if every check passed against a pinned key; 1 if any
+//! failed; 2 if the input cannot be read; 3 if every check passed but no key was pinned (unless the caller
+//! opted in with `--allow-unpinned`). Never panics, whatever the bytes.
 
+use crate::output::{safe, write_stdout};
+use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
-use vargate_proof::{CheckStatus, NoteVerifier, Verdict, verify_proof_file};
+use vargate_proof::{CheckStatus, MAX_PROOF_FILE_BYTES, NoteVerifier, Verdict, verify_proof_file};
 
+const FAILED: u8 = 1;
 const UNREADABLE: u8 = 2;
+const UNPINNED: u8 = 3;
 
-pub fn run(path: &Path, key: Option<&str>, json: bool) -> ExitCode {
+pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, json: bool) -> ExitCode {
     let pinned = match key.map(NoteVerifier::parse).transpose() {
         Ok(k) => k,
         Err(e) => return unreadable(&format!("--key is not a verifier key: {e}")),
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_input(path) {
         Ok(b) => b,
-        Err(e) => return unreadable(&format!("cannot read {}: {e}", path.display())),
+        Err(msg) => return unreadable(&msg),
     };
     let verdict = match verify_proof_file(&bytes, pinned.as_ref()) {
         Ok(v) => v,
         Err(e) => return unreadable(&format!("{}: {e}", path.display())),
     };
-    if json {
-        let out = serde_json::json!({ "valid": verdict.passed(), "checks": verdict.checks });
-        println!("{out:#}");
+    let status = if !verdict.passed() {
+        FAILED
+    } else if verdict.origin_verified || allow_unpinned {
+        0
     } else {
-        print_human(&verdict);
+        UNPINNED
+    };
+    let text = if json {
+        let out = serde_json::json!({
+            "valid": verdict.passed(),
+            "origin_verified": verdict.origin_verified,
+            "checks": verdict.checks,
+        });
+        format!("{out:#}\n")
+    } else {
+        human(&verdict)
+    };
+    write_stdout(&text, i32::from(status));
+    ExitCode::from(status)
+}
+
+/// Reads a regular file or standard input (`-`), refusing devices and FIFOs (which may never end) and
+/// anything larger than the verifier reads.
+fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    let limit = MAX_PROOF_FILE_BYTES as u64;
+    let too_large = || format!("{}: larger than the {limit} bytes a proof file may have", path.display());
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return if bytes.len() as u64 > limit { Err(too_large()) } else { Ok(bytes) };
     }
-    if verdict.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file (a directory, device or FIFO); give a proof file, or - for standard input",
+            path.display()
+        ));
+    }
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > limit { Err(too_large()) } else { Ok(bytes) }
 }
 
 fn unreadable(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    eprintln!("error: {}", safe(msg));
     ExitCode::from(UNREADABLE)
 }
 
-fn print_human(verdict: &Verdict) {
+fn human(verdict: &Verdict) -> String {
+    let mut out = String::new();
     for c in &verdict.checks {
         let tag = match c.status {
             CheckStatus::Pass => "PASS",
             CheckStatus::Warn => "WARN",
             CheckStatus::Fail => "FAIL",
         };
-        println!("{tag}  {}: {}", c.name, c.detail);
+        // Check names and details quote the file's own strings: escape them, so a crafted tenant or session
+        // name cannot print a line of its own.
+        out.push_str(&format!("{tag}  {}: {}\n", safe(&c.name), safe(&c.detail)));
     }
+    let total = verdict.checks.len();
     let failed = verdict.checks.iter().filter(|c| c.status == CheckStatus::Fail).count();
     let warned = verdict.checks.iter().filter(|c| c.status == CheckStatus::Warn).count();
-    if verdict.passed() {
-        println!("result: VALID ({} checks, {warned} with warnings)", verdict.checks.len());
+    let checks = if total == 1 { "check" } else { "checks" };
+    let with = match warned {
+        0 => String::new(),
+        1 => ", 1 with a warning".to_owned(),
+        n => format!(", {n} with warnings"),
+    };
+    if !verdict.passed() {
+        out.push_str(&format!("result: INVALID ({failed} of {total} {checks} failed)\n"));
+    } else if verdict.origin_verified {
+        out.push_str(&format!("result: VALID ({total} {checks} passed{with})\n"));
     } else {
-        println!("result: INVALID ({failed} of {} checks failed)", verdict.checks.len());
+        out.push_str(&format!(
+            "result: UNVERIFIED ORIGIN ({total} {checks} passed{with}, but against the key the file carries, which anyone can make; pin the log's published key with --key)\n"
+        ));
     }
+    out
 }

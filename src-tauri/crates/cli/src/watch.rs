@@ -4,9 +4,11 @@
 
 use anyhow::{Context as _, Result, bail};
 use vargate_agents::client::{Client, ClientConfig, DEFAULT_BASE_URL};
-use vargate_agents::stream::WatchOptions;
+use vargate_agents::stream::{WatchEnd, WatchOptions};
 use vargate_engine::{FailClosed, ingest_session};
 use vargate_store::Store;
+
+use crate::output::{count, safe, say};
 
 pub async fn run(store: &Store, tenant: &str, session: &str) -> Result<()> {
     let key = std::env::var("ANTHROPIC_API_KEY").unwrap_or_default();
@@ -17,9 +19,19 @@ pub async fn run(store: &Store, tenant: &str, session: &str) -> Result<()> {
     let client = Client::new(ClientConfig::new(base, key)).context("configuring the API client")?;
     let options = WatchOptions { max_reconnects: None };
     let report = ingest_session(&client, store, tenant, session, &FailClosed, &options).await?;
-    println!(
-        "session {session}: {} events recorded ({} malformed, {} garbled frames), {} decisions; watch ended: {:?}",
-        report.events, report.malformed, report.garbled, report.decisions, report.end
+    let end = match report.end {
+        Some(WatchEnd::Terminated) => "the session was terminated",
+        Some(WatchEnd::Deleted) => "the session was deleted",
+        Some(WatchEnd::Gone) => "the session vanished (deleted while reconnecting)",
+        Some(WatchEnd::Stopped) | None => "the watch was stopped",
+    };
+    say!(
+        "session {}: {} recorded ({} malformed, {}), {}; {end}",
+        safe(session),
+        count(report.events, "event", "events"),
+        report.malformed,
+        count(report.garbled, "garbled frame", "garbled frames"),
+        count(report.decisions, "decision", "decisions"),
     );
     Ok(())
 }

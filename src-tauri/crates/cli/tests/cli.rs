@@ -2,79 +2,32 @@
 //! Keys go to the keystore named by VARGATE_KEYSTORE (scripts/test: the Secret Service), else to a warned
 //! key file in the test's own directory.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Env {
-    fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
+use common::{Env, jsonl, text};
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn vargate(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vargate"));
-        cmd.args(args).env("VARGATE_DATA_DIR", self.path("data"));
-        if std::env::var_os("VARGATE_KEYSTORE").is_none() {
-            cmd.env("VARGATE_KEYSTORE", format!("insecure-file:{}", self.path("keys").display()));
-        }
-        cmd.output().unwrap()
-    }
-
-    fn write(&self, name: &str, contents: &str) -> String {
-        std::fs::write(self.path(name), contents).unwrap();
-        self.path(name).display().to_string()
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn jsonl(n: usize) -> String {
-    (0..n)
-        .map(|i| format!(r#"{{"session_id":"sess-{}","ts":"2026-11-25T10:{:02}:00Z","type":"agent.tool_use","payload":{{"i":{i}}}}}"#, i % 4, i % 60) + "\n")
-        .collect()
-}
-
-/// Imports `n` records and writes the proof file of session `sess-1`; returns its path.
 fn prove(env: &Env, n: usize) -> String {
-    let input = env.write("in.jsonl", &jsonl(n));
-    let out = env.vargate(&["log", "import", &input, "--tenant", "acme"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains(&format!("imported {n} records")), "{}", text(&out));
-    let proof = env.path("proof.json").display().to_string();
-    let out = env.vargate(&["proof", "--tenant", "acme", "--session", "sess-1", "--out", &proof]);
-    assert!(out.status.success(), "{}", text(&out));
-    proof
-}
-
-fn vkey(env: &Env, proof: &str) -> String {
-    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(proof).unwrap()).unwrap();
-    let _ = env;
-    file["log_vkey"].as_str().unwrap().to_owned()
+    env.prove(n)
 }
 
 #[test]
 fn import_prove_verify_round_trip() {
     let env = Env::new();
     let proof = prove(&env, 103);
-    let key = vkey(&env, &proof);
+    let key = env.vkey("acme");
     let out = env.vargate(&["verify", &proof, "--key", &key]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("PASS  checkpoint signature") && t.contains("PASS  session chain: 26 records"), "{t}");
     assert!(t.lines().any(|l| l.starts_with("result: VALID")), "{t}");
 
-    let out = env.vargate(&["verify", &proof, "--json"]);
+    let out = env.vargate(&["verify", &proof, "--json", "--allow-unpinned"]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
+    assert_eq!(v["origin_verified"], false);
     assert!(v["checks"].as_array().unwrap().iter().any(|c| c["status"] == "warn" && c["name"] == "pinned key"));
 
     let out = env.vargate(&["log", "check", "--tenant", "acme"]);
@@ -174,9 +127,9 @@ fn bad_configuration_is_reported_clearly() {
     std::fs::write(env.path("file"), "x").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_vargate"))
         .args(["log", "import", &input, "--tenant", "acme", "--data-dir", env.path("file").to_str().unwrap()])
-        .env("VARGATE_KEYSTORE", format!("insecure-file:{}", env.path("keys").display()))
+        .env("VARGATE_KEYSTORE", env.keystore())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("creating data directory"), "{}", text(&out));
+    assert!(text(&out).contains("is not a directory"), "{}", text(&out));
 }

@@ -26,8 +26,16 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
     let mut proofs: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
     proofs.sort();
     assert_eq!(proofs.len(), 4);
+    let key = vargate(dir.path()).args(["log", "key", "--tenant", "demo"]).output().unwrap();
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let key = String::from_utf8(key.stdout).unwrap();
     for proof in &proofs {
-        let out = Command::new(env!("CARGO_BIN_EXE_vargate")).arg("verify").arg(proof).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_vargate"))
+            .arg("verify")
+            .arg(proof)
+            .args(["--key", key.trim()])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}: {}", proof.display(), String::from_utf8_lossy(&out.stdout));
     }
     // The stored timeline shows the same decisions.
@@ -42,7 +50,7 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("vargate.decision") && text.contains("1 records of session"), "{text}");
+    assert!(text.contains("vargate.decision") && text.contains("1 record of session"), "{text}");
 }
 
 #[test]

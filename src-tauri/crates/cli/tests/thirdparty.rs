@@ -45,7 +45,7 @@ fn independent_python_verifier_accepts_our_proofs_and_rejects_tampering() {
     let out = run(&proof);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(text.lines().filter(|l| l.starts_with("PASS")).count(), 3 + 2 * 13 + 2, "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("PASS")).count(), 3 + 2 * 13 + 3, "{text}");
 
     let mut tampered = file.clone();
     tampered["entries"][4]["inclusion_proof"][0] = serde_json::json!("00".repeat(32));
@@ -53,4 +53,26 @@ fn independent_python_verifier_accepts_our_proofs_and_rejects_tampering() {
     std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
     let out = run(&bad);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // The session cut short with its head restated: only the session-heads proof can tell, and does.
+    let mut cut = file.clone();
+    let entries = cut["entries"].as_array_mut().unwrap();
+    entries.truncate(10);
+    let last = base64_decode(entries[9]["leaf"].as_str().unwrap());
+    cut["session"]["length"] = 10.into();
+    cut["session"]["head"] = hex::encode(vargate_proof::merkle::leaf_hash(&last)).into();
+    std::fs::write(&bad, serde_json::to_vec(&cut).unwrap()).unwrap();
+    let out = run(&bad);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("FAIL")).collect::<Vec<_>>(),
+        ["FAIL session complete "],
+        "{text}"
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }

@@ -16,6 +16,16 @@ pub enum CheckpointError {
     Note(#[from] NoteError),
 }
 
+/// What a checkpoint says about the session-heads map ([`crate::heads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadsCommitment {
+    /// No extension line commits to session heads (a checkpoint of an older Vargate version).
+    Absent,
+    Root(Hash),
+    /// More than one such line, or one that is not base64 of 32 bytes: the commitment is unusable.
+    Malformed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     /// The log's unique identity, conventionally a schema-less URL; Vargate uses the signing key's name.
@@ -64,6 +74,26 @@ impl Checkpoint {
         Ok(Checkpoint { origin: origin.to_owned(), size, root, extensions })
     }
 
+    /// A checkpoint that also commits to the root of the log's session-heads map at `size`.
+    pub fn with_heads(origin: &str, size: u64, root: Hash, heads_root: &Hash) -> Self {
+        let mut cp = Checkpoint::new(origin, size, root);
+        cp.extensions.push(format!("{}{}", crate::heads::HEADS_EXTENSION, B64.encode(heads_root)));
+        cp
+    }
+
+    /// The session-heads root this checkpoint commits to, read from its extension lines.
+    pub fn heads(&self) -> HeadsCommitment {
+        let mut lines = self.extensions.iter().filter_map(|l| l.strip_prefix(crate::heads::HEADS_EXTENSION));
+        let (Some(first), None) = (lines.next(), lines.next()) else {
+            let any = self.extensions.iter().any(|l| l.starts_with(crate::heads::HEADS_EXTENSION));
+            return if any { HeadsCommitment::Malformed } else { HeadsCommitment::Absent };
+        };
+        match B64.decode(first).ok().and_then(|b| Hash::try_from(b).ok()) {
+            Some(root) => HeadsCommitment::Root(root),
+            None => HeadsCommitment::Malformed,
+        }
+    }
+
     pub fn sign(&self, signer: &NoteSigner) -> Result<String, CheckpointError> {
         Ok(signer.sign(&self.to_text())?)
     }
@@ -86,5 +116,18 @@ mod tests {
         for bad in ["log\n3\n", "log\n03\nBQUF\n", "\n3\nBQUF\n", "log\n-1\nBQUF\n", "log\n3\nBQUF\n", "log\n3\n!!\n"] {
             assert!(Checkpoint::parse_text(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn heads_commitment_is_read_back_and_ambiguity_is_malformed() {
+        let cp = Checkpoint::with_heads("log", 3, [5u8; 32], &[7u8; 32]);
+        let parsed = Checkpoint::parse_text(&cp.to_text()).unwrap();
+        assert_eq!(parsed.heads(), HeadsCommitment::Root([7u8; 32]));
+        assert_eq!(Checkpoint::new("log", 3, [5u8; 32]).heads(), HeadsCommitment::Absent);
+        let mut twice = cp.clone();
+        twice.extensions.push(cp.extensions[0].clone());
+        assert_eq!(twice.heads(), HeadsCommitment::Malformed);
+        let bad = Checkpoint { extensions: vec!["vargate-session-heads AAAA".into()], ..cp };
+        assert_eq!(bad.heads(), HeadsCommitment::Malformed);
     }
 }

@@ -104,6 +104,47 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(digits.get(at..).unwrap_or_default());
 }
 
+/// Largest magnitude up to which every integer is exactly an IEEE double, and so survives RFC 8785.
+pub const MAX_EXACT_INTEGER: u64 = 1 << 53;
+
+/// The first number in `value` (depth first, members in document order) whose magnitude exceeds 2^53, with
+/// its path (`usage.tokens`, `items[2]`) and its text. RFC 8785 writes numbers as IEEE doubles, so such a
+/// number would be recorded as a different value than the one given (2^53 + 1 becomes 2^53).
+pub fn first_inexact_number(value: &Value) -> Option<(String, String)> {
+    fn walk(value: &Value, path: &mut String) -> Option<(String, String)> {
+        match value {
+            Value::Number(n) => {
+                let exact = match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                    (Some(u), _, _) => u <= MAX_EXACT_INTEGER,
+                    (_, Some(i), _) => i.unsigned_abs() <= MAX_EXACT_INTEGER,
+                    (_, _, Some(f)) => f.abs() <= MAX_EXACT_INTEGER as f64,
+                    _ => false,
+                };
+                (!exact).then(|| (path.clone(), n.to_string()))
+            }
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(item, path);
+                path.truncate(len);
+                found
+            }),
+            Value::Object(members) => members.iter().find_map(|(k, v)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let found = walk(v, path);
+                path.truncate(len);
+                found
+            }),
+            _ => None,
+        }
+    }
+    walk(value, &mut String::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +191,15 @@ mod tests {
         let v = json!({"\u{e000}": 1, "\u{1f600}": 2, "a": [1e21, 0.000001, -0.0, 1.5e-7, 100, "\u{7f}\n"]});
         let expected = "{\"a\":[1e+21,0.000001,0,1.5e-7,100,\"\u{7f}\\n\"],\"\u{1f600}\":2,\"\u{e000}\":1}";
         assert_eq!(String::from_utf8(to_canonical(&v).unwrap()).unwrap(), expected);
+    }
+
+    #[test]
+    fn numbers_beyond_2_pow_53_are_found_with_their_path() {
+        let ok = serde_json::json!({"a": 9007199254740992u64, "b": -9007199254740992i64, "c": [1.5, 0.1]});
+        assert_eq!(first_inexact_number(&ok), None);
+        let big: Value = serde_json::from_str(r#"{"x": 1, "usage": {"tokens": [3, 9007199254740993]}}"#).unwrap();
+        assert_eq!(first_inexact_number(&big), Some(("usage.tokens[1]".into(), "9007199254740993".into())));
+        let huge: Value = serde_json::from_str(r#"{"n": -123456789012345678901234567890}"#).unwrap();
+        assert_eq!(first_inexact_number(&huge).map(|(p, _)| p), Some("n".into()));
     }
 }

@@ -1,7 +1,7 @@
 //! `vargate-proof` is everything an auditor's verifier needs, and nothing else: the canonical audit record
 //! (RFC 8785 JSON, whose bytes are the Merkle leaf), RFC 6962 / RFC 9162 Merkle hashing with inclusion and
 //! consistency proofs, C2SP signed notes and `tlog-checkpoint` bodies signed with Ed25519, the
-//! `vargate-proof/1` proof file, and the verifier that turns a proof file into a [`Verdict`].
+//! `vargate-proof/2` proof file, and the verifier that turns a proof file into a [`Verdict`].
 //!
 //! Invariant: this crate is pure. It does no IO, spawns nothing, reads no clock and must never depend on
 //! tokio, sqlx, reqwest or tauri, so that it can be audited alone and compiled into any verifier. Its parsers
@@ -12,16 +12,18 @@
 )]
 
 pub mod checkpoint;
+pub mod heads;
 pub mod jcs;
 pub mod merkle;
 pub mod note;
 pub mod proof_file;
 pub mod record;
 pub mod verify;
+mod view;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, HeadsCommitment};
 pub use merkle::{Hash, Subtree};
 pub use note::{NoteSigner, NoteVerifier};
-pub use proof_file::{PROOF_FORMAT, ProofEntry, ProofFile, SessionChain};
+pub use proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1, ProofEntry, ProofFile, SessionChain};
 pub use record::AuditRecord;
 pub use verify::{Check, CheckStatus, Verdict, VerifyError, verify_proof_file};

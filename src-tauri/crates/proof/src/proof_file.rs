@@ -1,9 +1,14 @@
-//! The `vargate-proof/1` file: a session's records with everything needed to verify them offline. The format
+//! The `vargate-proof/2` file: a session's records with everything needed to verify them offline. The format
 //! is the auditor's contract and is specified in `docs/proof-format.md`; change both together.
 
 use serde::{Deserialize, Serialize};
 
-pub const PROOF_FORMAT: &str = "vargate-proof/1";
+pub const PROOF_FORMAT: &str = "vargate-proof/2";
+/// The first format, which had no session-heads proof; still read (its completeness check fails).
+pub const PROOF_FORMAT_V1: &str = "vargate-proof/1";
+/// The largest proof file the verifier reads (about 150,000 records of a session): it holds the whole file
+/// in memory, so an unbounded input could exhaust it.
+pub const MAX_PROOF_FILE_BYTES: usize = 256 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofFile {
@@ -27,6 +32,8 @@ pub struct SessionChain {
     pub length: u64,
     /// Lowercase hex leaf hash of the session's last record in the checkpointed tree.
     pub head: String,
+    /// Lowercase hex hashes proving (length, head) in the checkpoint's session-heads map, leaf level first.
+    pub heads_proof: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,24 +60,28 @@ pub fn build_from_leaves(
     let tree = MemoryTree::new(leaves.iter().map(|l| leaf_hash(l)).collect());
     let size = tree.size();
     let root = tree.root_at(size).ok_or("empty tree")?;
-    let origin = signer.verifier().name.clone();
-    let checkpoint = crate::Checkpoint::new(&origin, size, root).sign(signer).map_err(|e| e.to_string())?;
+    let mut heads: std::collections::HashMap<String, (u64, crate::Hash)> = std::collections::HashMap::new();
     let mut entries = Vec::new();
-    let mut head = String::new();
     for (index, leaf) in leaves.iter().enumerate() {
         let record = crate::AuditRecord::from_leaf(leaf).map_err(|e| format!("leaf {index}: {e}"))?;
+        heads.insert(record.session_id.clone(), (record.seq + 1, leaf_hash(leaf)));
         if record.tenant != tenant || record.session_id != session_id {
             continue;
         }
         let index = index as u64;
         let proof = tree.inclusion_proof(index, size).ok_or("proof out of range")?;
-        head = hex::encode(leaf_hash(leaf));
         entries.push(ProofEntry {
             index,
             leaf: base64::engine::general_purpose::STANDARD.encode(leaf),
             inclusion_proof: proof.iter().map(hex::encode).collect(),
         });
     }
+    let map = crate::heads::HeadsMap::new(heads.iter().map(|(s, (len, h))| (s.as_str(), *len, *h)));
+    let origin = signer.verifier().name.clone();
+    let checkpoint =
+        crate::Checkpoint::with_heads(&origin, size, root, &map.root()).sign(signer).map_err(|e| e.to_string())?;
+    let (_, head) = heads.get(session_id).ok_or("no records of that session")?;
+    let heads_proof = map.proof(session_id).ok_or("session missing from its own heads map")?;
     Ok(ProofFile {
         format: PROOF_FORMAT.to_owned(),
         checkpoint,
@@ -79,7 +90,8 @@ pub fn build_from_leaves(
             tenant: tenant.to_owned(),
             session_id: session_id.to_owned(),
             length: entries.len() as u64,
-            head,
+            head: hex::encode(head),
+            heads_proof: heads_proof.iter().map(hex::encode).collect(),
         },
         entries,
     })

@@ -16,7 +16,9 @@ pub struct AuditRecord {
     pub session_id: String,
     /// Position of this record in its session's chain, from 0.
     pub seq: u64,
-    /// Lowercase hex leaf hash of the session's previous record; `None` for `seq == 0`.
+    /// Lowercase hex leaf hash of the session's previous record; `None` for `seq == 0`. The member is
+    /// required even when null: a leaf has exactly the record's members.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub prev: Option<String>,
     /// RFC 3339 timestamp of the event.
     pub ts: String,
@@ -39,6 +41,8 @@ pub enum RecordError {
     UnknownVersion(u32),
     #[error("leaf is not in RFC 8785 canonical form")]
     NotCanonical,
+    #[error("leaf's payload is not a JSON object")]
+    PayloadNotObject,
 }
 
 impl AuditRecord {
@@ -66,6 +70,9 @@ impl AuditRecord {
         if !canonical {
             return Err(RecordError::NotCanonical);
         }
+        if !record.payload.is_object() {
+            return Err(RecordError::PayloadNotObject);
+        }
         Ok(record)
     }
 }
@@ -88,6 +95,18 @@ mod tests {
             decision: "observed".into(),
             payload: json!({"z": 1.5e3, "a": "é", "m": [true, null]}),
         }
+    }
+
+    #[test]
+    fn leaves_must_have_exactly_the_record_members() {
+        let leaf = String::from_utf8(record().canonical_bytes()).unwrap();
+        let no_prev = leaf.replace(r#""prev":null,"#, "");
+        assert!(matches!(AuditRecord::from_leaf(no_prev.as_bytes()), Err(RecordError::NotARecord(_))));
+        let mut r = record();
+        r.payload = json!([1, 2]);
+        assert!(matches!(AuditRecord::from_leaf(&r.canonical_bytes()), Err(RecordError::PayloadNotObject)));
+        r.payload = json!("text");
+        assert!(matches!(AuditRecord::from_leaf(&r.canonical_bytes()), Err(RecordError::PayloadNotObject)));
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Offline verification of a proof file. "The proof does not hold" is a [`Verdict`] listing every check with
 //! its evidence; only "the input cannot be read at all" is an error.
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, HeadsCommitment};
+use crate::heads;
 use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteVerifier};
-use crate::proof_file::PROOF_FORMAT;
+use crate::proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1};
 use crate::record::AuditRecord;
+use crate::view::{EntryView, FileView, SessionView};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
+use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,6 +52,9 @@ impl Check {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
+    /// True only when the checkpoint was checked against a key the caller pinned. Without a pinned key the
+    /// file's own key was used, and anyone can make a file whose checks all pass against a key of their own.
+    pub origin_verified: bool,
     pub checks: Vec<Check>,
 }
 
@@ -66,58 +70,35 @@ impl Verdict {
 pub enum VerifyError {
     #[error("not a proof file: {0}")]
     Unreadable(#[from] serde_json::Error),
-    #[error("unsupported proof format {found:?} (this verifier reads {PROOF_FORMAT:?})")]
+    #[error("unsupported proof format {found:?} (this verifier reads {PROOF_FORMAT:?} and {PROOF_FORMAT_V1:?})")]
     UnsupportedFormat { found: String },
+    #[error("the file has {size} bytes; proof files of more than {MAX_PROOF_FILE_BYTES} bytes are not read")]
+    TooLarge { size: usize },
 }
 
-/// Verifies a `vargate-proof/1` file. With `pinned`, the checkpoint must be signed by that key; without it the
-/// file's own `log_vkey` is used and a warning says the key was not pinned.
+/// Verifies a `vargate-proof/2` (or `/1`) file. With `pinned`, the checkpoint must be signed by that key;
+/// without it the file's own `log_vkey` is used, a warning says the key was not pinned, and the verdict's
+/// `origin_verified` is false.
 pub fn verify_proof_file(bytes: &[u8], pinned: Option<&NoteVerifier>) -> Result<Verdict, VerifyError> {
+    if bytes.len() > MAX_PROOF_FILE_BYTES {
+        return Err(VerifyError::TooLarge { size: bytes.len() });
+    }
     let file: FileView = serde_json::from_slice(bytes)?;
-    if file.format != PROOF_FORMAT {
+    if file.format != PROOF_FORMAT && file.format != PROOF_FORMAT_V1 {
         return Err(VerifyError::UnsupportedFormat { found: file.format.into_owned() });
     }
     Ok(verify_parsed(&file, pinned))
 }
 
-/// The proof file as the verifier reads it: the shape of [`crate::ProofFile`], borrowing from the input
-/// wherever JSON escapes allow, so that a large file is not copied string by string.
-#[derive(Deserialize)]
-struct FileView<'a> {
-    #[serde(borrow)]
-    format: Cow<'a, str>,
-    #[serde(borrow)]
-    checkpoint: Cow<'a, str>,
-    #[serde(borrow)]
-    log_vkey: Cow<'a, str>,
-    #[serde(borrow)]
-    session: SessionView<'a>,
-    #[serde(borrow)]
-    entries: Vec<EntryView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct SessionView<'a> {
-    #[serde(borrow)]
-    tenant: Cow<'a, str>,
-    #[serde(borrow)]
-    session_id: Cow<'a, str>,
-    length: u64,
-    #[serde(borrow)]
-    head: Cow<'a, str>,
-}
-
-#[derive(Deserialize)]
-struct EntryView<'a> {
-    index: u64,
-    #[serde(borrow)]
-    leaf: Cow<'a, str>,
-    #[serde(borrow)]
-    inclusion_proof: Vec<Cow<'a, str>>,
-}
-
 fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict {
-    let mut checks = vec![Check::pass("format", PROOF_FORMAT)];
+    let mut checks = vec![Check::pass("format", file.format.as_ref())];
+    if !file.unknown.is_empty() {
+        checks.push(Check::new(
+            "unknown members",
+            CheckStatus::Warn,
+            format!("ignored, and covered by no signature: {}", file.unknown.join(", ")),
+        ));
+    }
     let file_key = NoteVerifier::parse(&file.log_vkey);
     checks.push(Check::of(
         "log key",
@@ -126,9 +107,11 @@ fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict 
             .map(|k| format!("{} (fingerprint {})", file.log_vkey, k.fingerprint()))
             .map_err(|e| e.to_string()),
     ));
+    let mut origin_verified = false;
     let trusted = match (pinned, &file_key) {
         (Some(pin), Ok(k)) if pin == k => {
             checks.push(Check::pass("pinned key", format!("the file's key is the pinned key {}", pin.to_vkey())));
+            origin_verified = true;
             Some(pin.clone())
         }
         (Some(pin), _) => {
@@ -139,7 +122,7 @@ fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict 
             checks.push(Check::new(
                 "pinned key",
                 CheckStatus::Warn,
-                "not pinned: checked against the key the file carries; pass --key with the log's published key",
+                "not pinned: checked against the key the file carries, which anyone can make; pass --key with the log's published key",
             ));
             Some(k.clone())
         }
@@ -149,9 +132,12 @@ fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict 
     let checkpoint = check_checkpoint(&file.checkpoint, trusted.as_ref(), &mut checks);
     let leaves = check_entries(&file.entries, checkpoint.as_ref(), &mut checks);
     checks.push(Check::of("session chain", check_chain(file, &leaves)));
-    Verdict { checks }
+    checks.push(Check::of("session complete", check_complete(&file.session, checkpoint.as_ref())));
+    Verdict { origin_verified: origin_verified && checks.iter().all(Check::passed), checks }
 }
 
+/// Checks the checkpoint's signature and, only if it holds, reads its body: nothing of an unsigned body is
+/// worth parsing, and an attacker's body could be large.
 fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<Check>) -> Option<Checkpoint> {
     let note = match Note::parse(signed) {
         Ok(note) => note,
@@ -160,22 +146,34 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
             return None;
         }
     };
-    let signature = match key {
-        None => Err("no usable key to check it with".to_owned()),
-        Some(k) => note
-            .verify(std::slice::from_ref(k))
-            .map(|_| format!("signed by {} ({:08x})", k.name, k.key_id))
-            .map_err(|e| e.to_string()),
+    let Some(key) = key else {
+        checks.push(Check::fail("checkpoint signature", "no usable key to check it with"));
+        return None;
     };
-    checks.push(Check::of("checkpoint signature", signature));
+    if let Err(e) = note.verify(std::slice::from_ref(key)) {
+        checks.push(Check::fail("checkpoint signature", e.to_string()));
+        return None;
+    }
+    checks.push(Check::pass("checkpoint signature", format!("signed by {} ({:08x})", key.name, key.key_id)));
+    let others: Vec<String> = note
+        .signatures
+        .iter()
+        .filter(|s| !(s.name == key.name && s.key_id == key.key_id))
+        .map(|s| format!("{} ({:08x})", s.name, s.key_id))
+        .collect();
+    if !others.is_empty() {
+        checks.push(Check::new(
+            "other signatures",
+            CheckStatus::Warn,
+            format!("not checked, by keys not trusted here: {}", others.join(", ")),
+        ));
+    }
     match Checkpoint::parse_text(&note.text) {
         Ok(cp) => {
-            let origin = match key {
-                Some(k) if k.name == cp.origin => {
-                    Ok(format!("{} (tree size {}, root {})", cp.origin, cp.size, hex::encode(cp.root)))
-                }
-                Some(k) => Err(format!("origin {:?} is not the key name {:?}", cp.origin, k.name)),
-                None => Err(format!("origin {:?} cannot be matched to a key", cp.origin)),
+            let origin = if key.name == cp.origin {
+                Ok(format!("{} (tree size {}, root {})", cp.origin, cp.size, hex::encode(cp.root)))
+            } else {
+                Err(format!("origin {:?} is not the key name {:?}", cp.origin, key.name))
             };
             checks.push(Check::of("checkpoint origin", origin));
             Some(cp)
@@ -185,6 +183,37 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
             None
         }
     }
+}
+
+/// The session's stated (length, head) must be what the signed checkpoint's session-heads map commits to:
+/// otherwise records may have been cut from the end of the session.
+fn check_complete(session: &SessionView<'_>, checkpoint: Option<&Checkpoint>) -> Result<String, String> {
+    let cp = checkpoint.ok_or("no trusted checkpoint to check against")?;
+    let root = match cp.heads() {
+        HeadsCommitment::Root(root) => root,
+        HeadsCommitment::Absent => {
+            return Err("the checkpoint commits to no session heads, so records cut from the end of the session \
+                        would go unnoticed (a file of format 1 or of an older log)"
+                .to_owned());
+        }
+        HeadsCommitment::Malformed => return Err("the checkpoint's session-heads line is malformed".to_owned()),
+    };
+    let proof = session.heads_proof.as_ref().ok_or("the file has no session.heads_proof")?;
+    let proof = proof.iter().map(|h| decode_hash(h)).collect::<Result<Vec<_>, _>>()?;
+    let head = decode_hash(&session.head).map_err(|e| format!("session.head: {e}"))?;
+    heads::verify(&root, &session.session_id, session.length, &head, &proof).map_err(|e| {
+        format!(
+            "the checkpoint does not commit to {} records ending at head {} for this session: {e}",
+            session.length, session.head
+        )
+    })?;
+    Ok(format!(
+        "the checkpoint's session-heads map (root {}) commits to {} records ending at head {} ({} proof hashes)",
+        hex::encode(root),
+        session.length,
+        session.head,
+        proof.len()
+    ))
 }
 
 fn decode_hash(s: &str) -> Result<Hash, String> {

@@ -5,13 +5,13 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("invalid tenant name {0:?}: use 1-64 characters from A-Z a-z 0-9 . _ -")]
+    #[error("{}", invalid_tenant(.0))]
     InvalidTenant(String),
     #[error("invalid record: {0}")]
     InvalidRecord(String),
-    #[error("no log for tenant {0:?}")]
+    #[error("no log for tenant \"{0}\"")]
     UnknownTenant(String),
-    #[error("no records for session {session:?} in tenant {tenant:?}")]
+    #[error("no records for session \"{session}\" in tenant \"{tenant}\"")]
     UnknownSession { tenant: String, session: String },
     #[error("tree size {requested} is beyond the log's size {size}")]
     BeyondLog { requested: u64, size: u64 },
@@ -21,6 +21,23 @@ pub enum StoreError {
     Corrupt(String),
     #[error("signing key: {0}")]
     Key(String),
+    #[error(
+        "the {keystore} keystore has no signing key for log {origin} (key id {key_id}); use the keystore that holds it (--keystore): a new key would fork the log"
+    )]
+    KeyMissing { origin: String, key_id: String, keystore: String },
+    #[error(
+        "the {keystore} keystore holds a different key for log {origin} (key id {found}, the log's is {key_id}); use the keystore that holds the log's key (--keystore)"
+    )]
+    KeyMismatch { origin: String, key_id: String, found: String, keystore: String },
     #[error("the log writer has stopped")]
     WriterStopped,
+}
+
+fn invalid_tenant(name: &str) -> String {
+    let rule = "use 1-64 characters from A-Z a-z 0-9 . _ -";
+    if name.is_empty() {
+        format!("the tenant name is empty: {rule}")
+    } else {
+        format!("invalid tenant name {}: {rule}", serde_json::Value::from(name))
+    }
 }

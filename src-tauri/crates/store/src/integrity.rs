@@ -1,14 +1,19 @@
 //! A full audit of a tenant's log against its own bytes: every leaf hash, every stored subtree hash, every
-//! session chain and every checkpoint are recomputed. O(n); for `vargate log check` and crash tests.
+//! session chain, every checkpoint and its session-heads commitment are recomputed. O(n); for `vargate log check` and crash tests.
 
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tree::is_stored_level;
 use futures_lite::StreamExt as _;
 use std::collections::HashMap;
+use vargate_proof::heads::HeadsMap;
 use vargate_proof::merkle::{self, Frontier, Hash, Subtree};
 use vargate_proof::record::AuditRecord;
-use vargate_proof::{Checkpoint, NoteVerifier};
+use vargate_proof::{Checkpoint, HeadsCommitment, NoteVerifier};
+
+fn heads_root(heads: &HashMap<String, (u64, Hash)>) -> Hash {
+    HeadsMap::new(heads.iter().map(|(id, (seq, h))| (id.as_str(), seq + 1, *h))).root()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrityReport {
@@ -29,16 +34,17 @@ impl Store {
         let mut expected_nodes: HashMap<(u32, u64), Hash> = HashMap::new();
         let mut heads: HashMap<String, (u64, Hash)> = HashMap::new();
         // Roots are only needed at the checkpointed sizes: compute those, not one per leaf.
-        let checkpoints: Vec<(i64, Vec<u8>, String)> =
-            sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size")
+        let checkpoints: Vec<crate::store::CheckpointRow> =
+            sqlx::query_as("SELECT size, root, heads_root, note FROM checkpoints WHERE log_id = ? ORDER BY size, id")
                 .bind(log.id)
                 .fetch_all(&mut *conn)
                 .await?;
-        let mut roots: HashMap<u64, Hash> = HashMap::new();
-        if checkpoints.iter().any(|(size, _, _)| *size == 0) {
-            roots.insert(0, merkle::empty_root());
+        // (tree root, session-heads root) at each checkpointed size.
+        let mut roots: HashMap<u64, (Hash, Hash)> = HashMap::new();
+        if checkpoints.iter().any(|(size, ..)| *size == 0) {
+            roots.insert(0, (merkle::empty_root(), heads_root(&heads)));
         }
-        let wanted: std::collections::HashSet<u64> = checkpoints.iter().map(|(size, _, _)| *size as u64).collect();
+        let wanted: std::collections::HashSet<u64> = checkpoints.iter().map(|(size, ..)| *size as u64).collect();
         {
             let mut rows = sqlx::query_as::<_, (i64, String, i64, Vec<u8>, Vec<u8>)>(
                 "SELECT idx, session_id, seq, leaf_hash, leaf FROM records WHERE log_id = ? ORDER BY idx",
@@ -70,7 +76,7 @@ impl Store {
                     }
                 });
                 if wanted.contains(&frontier.size()) {
-                    roots.insert(frontier.size(), frontier.root());
+                    roots.insert(frontier.size(), (frontier.root(), heads_root(&heads)));
                 }
             }
         }
@@ -90,13 +96,38 @@ impl Store {
             }
         }
         let key = NoteVerifier::parse(&log.vkey).map_err(|e| corrupt(format!("log key: {e}")))?;
-        for (size, root, note) in &checkpoints {
+        for (size, root, stored_heads, note) in &checkpoints {
             let cp = Checkpoint::open(note, std::slice::from_ref(&key))
                 .map_err(|e| corrupt(format!("checkpoint {size}: {e}")))?;
-            let want = roots.get(&(*size as u64)).copied();
-            if cp.size != *size as u64 || Some(cp.root) != want || root.as_slice() != cp.root.as_slice() {
+            let (want_root, want_heads) = roots.get(&(*size as u64)).copied().unzip();
+            if cp.size != *size as u64 || Some(cp.root) != want_root || root.as_slice() != cp.root.as_slice() {
                 return Err(corrupt(format!("checkpoint at size {size} does not match the log")));
             }
+            let committed = match cp.heads() {
+                HeadsCommitment::Root(h) => Some(h),
+                HeadsCommitment::Absent => None,
+                HeadsCommitment::Malformed => return Err(corrupt(format!("checkpoint {size}: malformed heads line"))),
+            };
+            if committed.is_some() && committed != want_heads
+                || stored_heads.as_deref() != committed.as_ref().map(|h| h.as_slice())
+            {
+                return Err(corrupt(format!(
+                    "checkpoint at size {size} commits to session heads the log does not have"
+                )));
+            }
+        }
+        let stored_heads = sqlx::query_as::<_, (String, i64, Vec<u8>)>(
+            "SELECT session_id, seq, leaf_hash FROM session_heads WHERE log_id = ?",
+        )
+        .bind(log.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let matches = stored_heads.len() == heads.len()
+            && stored_heads.iter().all(|(session, seq, hash)| {
+                heads.get(session).is_some_and(|(s, h)| *s == *seq as u64 && h.as_slice() == hash.as_slice())
+            });
+        if !matches {
+            return Err(corrupt("the session_heads table disagrees with the records".into()));
         }
         Ok(IntegrityReport {
             size: frontier.size(),

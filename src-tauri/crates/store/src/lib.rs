@@ -21,5 +21,5 @@ pub use writer::WriterStats;
 
 pub use error::StoreError;
 pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
-pub use store::{Appended, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
-pub use timeline::{TimelineEntry, TimelineFilter};
+pub use store::{Appended, HeadProof, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
+pub use timeline::{SessionFacets, TimelineEntry, TimelineFilter};

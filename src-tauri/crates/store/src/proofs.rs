@@ -36,10 +36,11 @@ impl Store {
         Ok(roots.first().copied().unwrap_or_else(merkle::empty_root))
     }
 
-    /// A `vargate-proof/1` file for one session: signs a fresh checkpoint if the log grew since the last one,
-    /// then proves every record of the session against it.
+    /// A `vargate-proof/2` file for one session: signs a fresh checkpoint if the log grew since the last one,
+    /// then proves every record of the session, and the session's head, against it.
     pub async fn session_proof(&self, tenant: &str, session_id: &str) -> Result<ProofFile, StoreError> {
-        let checkpoint = self.checkpoint(tenant).await?;
+        let (checkpoint, head) = self.checkpoint_with_head(tenant, Some(session_id)).await?;
+        let head = head.ok_or_else(|| StoreError::Corrupt("the writer proved no session head".into()))?;
         let log = self.log(tenant).await?;
         let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
             "SELECT idx, leaf FROM records WHERE log_id = ? AND session_id = ? AND idx < ? ORDER BY seq",
@@ -52,7 +53,11 @@ impl Store {
         let Some((_, last_leaf)) = rows.last() else {
             return Err(StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() });
         };
-        let head = hex::encode(merkle::leaf_hash(last_leaf));
+        if merkle::leaf_hash(last_leaf) != head.head || rows.len() as u64 != head.length {
+            return Err(StoreError::Corrupt(format!(
+                "session {session_id}: its records disagree with its stored head"
+            )));
+        }
         let mut conn = self.read.acquire().await?;
         let mut entries = Vec::with_capacity(rows.len());
         for (idx, leaf) in &rows {
@@ -71,8 +76,9 @@ impl Store {
             session: SessionChain {
                 tenant: tenant.to_owned(),
                 session_id: session_id.to_owned(),
-                length: rows.len() as u64,
-                head,
+                length: head.length,
+                head: hex::encode(head.head),
+                heads_proof: head.proof.iter().map(hex::encode).collect(),
             },
             entries,
         })

@@ -53,6 +53,8 @@ pub struct LogInfo {
 pub struct StoredCheckpoint {
     pub size: u64,
     pub root: Hash,
+    /// Root of the session-heads map the checkpoint commits to (`None`: a checkpoint of an older version).
+    pub heads_root: Option<Hash>,
     /// The C2SP signed note.
     pub note: String,
 }
@@ -99,19 +101,39 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("wal_autocheckpoint", "8192")
 }
 
+/// A session's head and its proof in a checkpoint's session-heads map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadProof {
+    /// Number of records the session had at the checkpoint.
+    pub length: u64,
+    /// Leaf hash of its last record.
+    pub head: Hash,
+    /// Leaf level first.
+    pub proof: Vec<Hash>,
+}
+
+/// A `checkpoints` row: size, root, session-heads root, signed note.
+pub(crate) type CheckpointRow = (i64, Vec<u8>, Option<Vec<u8>>, String);
+
 /// The newest signed checkpoint of a log, read by the writer and by readers alike.
 pub(crate) async fn latest_checkpoint(
     conn: &mut sqlx::SqliteConnection,
     log_id: i64,
 ) -> Result<Option<StoredCheckpoint>, StoreError> {
-    let row: Option<(i64, Vec<u8>, String)> =
-        sqlx::query_as("SELECT size, root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
-            .bind(log_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(|(size, root, note)| {
-        let root = root.try_into().map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
-        Ok(StoredCheckpoint { size: size as u64, root, note })
+    let row: Option<CheckpointRow> = sqlx::query_as(
+        "SELECT size, root, heads_root, note FROM checkpoints WHERE log_id = ? ORDER BY size DESC, id DESC LIMIT 1",
+    )
+    .bind(log_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(size, root, heads_root, note)| {
+        let hash = |h: Vec<u8>| h.try_into().map_err(|_| StoreError::Corrupt("checkpoint hash is not 32 bytes".into()));
+        Ok(StoredCheckpoint {
+            size: size as u64,
+            root: hash(root)?,
+            heads_root: heads_root.map(hash).transpose()?,
+            note,
+        })
     })
     .transpose()
 }
@@ -166,12 +188,22 @@ impl Store {
     }
 
     /// Signs a checkpoint of the tenant's log at its current size, or returns the latest if nothing was
-    /// appended since.
+    /// appended since. Never creates a log: an unknown tenant is [`StoreError::UnknownTenant`].
     pub async fn checkpoint(&self, tenant: &str) -> Result<StoredCheckpoint, StoreError> {
+        Ok(self.checkpoint_with_head(tenant, None).await?.0)
+    }
+
+    /// [`Store::checkpoint`], plus the proof of `session`'s head in that checkpoint's session-heads map.
+    pub async fn checkpoint_with_head(
+        &self,
+        tenant: &str,
+        session: Option<&str>,
+    ) -> Result<(StoredCheckpoint, Option<HeadProof>), StoreError> {
         if !valid_tenant(tenant) {
             return Err(StoreError::InvalidTenant(tenant.to_owned()));
         }
-        self.ask(|reply| Command::Checkpoint { tenant: tenant.to_owned(), reply }).await
+        let session = session.map(str::to_owned);
+        self.ask(|reply| Command::Checkpoint { tenant: tenant.to_owned(), session, reply }).await
     }
 
     /// Issues checkpoints for every log that grew, every `period`, until the store's writer stops.
@@ -207,6 +239,9 @@ impl Store {
     }
 
     pub async fn log(&self, tenant: &str) -> Result<LogInfo, StoreError> {
+        if !valid_tenant(tenant) {
+            return Err(StoreError::InvalidTenant(tenant.to_owned()));
+        }
         if let Some((info, _)) = self.known.lock().ok().and_then(|k| k.get(tenant).cloned()) {
             return Ok(info);
         }

@@ -63,12 +63,55 @@ impl Store {
     /// The sessions of a tenant's log with their record counts, most recently active first.
     pub async fn sessions(&self, tenant: &str) -> Result<Vec<(String, u64)>, StoreError> {
         let log = self.log(tenant).await?;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT session_id, MAX(seq) + 1 FROM records WHERE log_id = ? GROUP BY session_id ORDER BY MAX(idx) DESC",
-        )
-        .bind(log.id)
-        .fetch_all(&self.read)
-        .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT session_id, seq + 1 FROM session_heads WHERE log_id = ? ORDER BY idx DESC")
+                .bind(log.id)
+                .fetch_all(&self.read)
+                .await?;
         Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
     }
+
+    /// The session's length and its last record; [`StoreError::UnknownSession`] if the log has no record of it.
+    pub async fn session_tail(&self, tenant: &str, session_id: &str) -> Result<(u64, TimelineEntry), StoreError> {
+        let log = self.log(tenant).await?;
+        let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT h.seq, h.idx, r.leaf FROM session_heads h JOIN records r ON r.log_id = h.log_id AND r.idx = h.idx \
+              WHERE h.log_id = ? AND h.session_id = ?",
+        )
+        .bind(log.id)
+        .bind(session_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let (seq, idx, leaf) = row
+            .ok_or_else(|| StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() })?;
+        let record = AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
+        Ok((seq as u64 + 1, TimelineEntry { index: idx as u64, record }))
+    }
+
+    /// The record types and decisions a session has, with how many records of each: what a timeline filter
+    /// can match. One pass over the session's records.
+    pub async fn session_facets(&self, tenant: &str, session_id: &str) -> Result<SessionFacets, StoreError> {
+        let log = self.log(tenant).await?;
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT json_extract(leaf, '$.type'), json_extract(leaf, '$.decision'), COUNT(*) FROM records \
+              WHERE log_id = ? AND session_id = ? GROUP BY 1, 2",
+        )
+        .bind(log.id)
+        .bind(session_id)
+        .fetch_all(&self.read)
+        .await?;
+        let mut facets = SessionFacets::default();
+        for (kind, decision, n) in rows {
+            *facets.types.entry(kind).or_default() += n as u64;
+            *facets.decisions.entry(decision).or_default() += n as u64;
+        }
+        Ok(facets)
+    }
+}
+
+/// What a session's records are, by type and by decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFacets {
+    pub types: std::collections::BTreeMap<String, u64>,
+    pub decisions: std::collections::BTreeMap<String, u64>,
 }

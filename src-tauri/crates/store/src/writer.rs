@@ -5,17 +5,19 @@
 
 use crate::error::StoreError;
 use crate::keychain::KeySource;
-use crate::store::{Appended, LogInfo, NewRecord, StoredCheckpoint};
+use crate::store::{Appended, HeadProof, LogInfo, NewRecord, StoredCheckpoint};
 use crate::tree;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use vargate_proof::heads::HeadsMap;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
 use vargate_proof::record::PreparedRecord;
-use vargate_proof::{Checkpoint, NoteSigner};
+use vargate_proof::{Checkpoint, NoteSigner, NoteVerifier};
 
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
+type CheckpointReply = oneshot::Sender<Result<(StoredCheckpoint, Option<HeadProof>), StoreError>>;
 
 /// A validated record with everything but its chain position already canonicalised (by the appender's task,
 /// so that the single writer does as little as possible).
@@ -33,8 +35,18 @@ impl Pending {
 }
 
 pub(crate) enum Command {
-    Append { tenant: String, records: Vec<Pending>, reply: AppendReply },
-    Checkpoint { tenant: String, reply: oneshot::Sender<Result<StoredCheckpoint, StoreError>> },
+    Append {
+        tenant: String,
+        records: Vec<Pending>,
+        reply: AppendReply,
+    },
+    /// Signs a checkpoint (if the log grew) and, for `session`, proves its head in the checkpoint's
+    /// session-heads map: both are read from the writer's state, so they agree with the checkpoint's size.
+    Checkpoint {
+        tenant: String,
+        session: Option<String>,
+        reply: CheckpointReply,
+    },
 }
 
 impl Command {
@@ -50,8 +62,10 @@ impl Command {
 struct LogState {
     info: LogInfo,
     frontier: Frontier,
-    /// Last (seq, leaf hash) of sessions seen recently.
+    /// Every session's last (seq, leaf hash), loaded with the log from `session_heads`.
     sessions: HashMap<String, (u64, Hash)>,
+    /// The session-heads map of `sessions`, built when a checkpoint needs it and dropped by any append.
+    heads_map: Option<HeadsMap>,
 }
 
 /// Counters of what the writer committed, for operators and benchmarks.
@@ -83,6 +97,7 @@ struct Row<'a> {
 // SQLite allows 32766 bound parameters per statement.
 const RECORD_ROWS_PER_INSERT: usize = 32766 / 6;
 const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
+const HEAD_ROWS_PER_UPSERT: usize = 32766 / 5;
 
 impl Writer {
     pub(crate) fn new(
@@ -120,14 +135,14 @@ impl Writer {
         for cmd in batch {
             match cmd {
                 Command::Append { tenant, records, reply } => appends.push((tenant, records, reply)),
-                Command::Checkpoint { tenant, reply } => checkpoints.push((tenant, reply)),
+                Command::Checkpoint { tenant, session, reply } => checkpoints.push((tenant, session, reply)),
             }
         }
         if !appends.is_empty() {
             self.commit_appends(appends).await;
         }
-        for (tenant, reply) in checkpoints {
-            let result = self.checkpoint(&tenant).await;
+        for (tenant, session, reply) in checkpoints {
+            let result = self.checkpoint(&tenant, session.as_deref()).await;
             let _ = reply.send(result);
         }
     }
@@ -137,7 +152,7 @@ impl Writer {
         // leaves nothing half-created.
         let mut ready = Vec::with_capacity(appends.len());
         for (tenant, records, reply) in appends {
-            match self.ensure_log(&tenant).await {
+            match self.load_log(&tenant, true).await {
                 Ok(()) => ready.push((tenant, records, reply)),
                 Err(e) => {
                     let _ = reply.send(Err(e));
@@ -174,7 +189,8 @@ impl Writer {
         jobs: &[(&str, &[Pending])],
     ) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
         let mut frontiers: HashMap<String, Frontier> = HashMap::new();
-        let mut heads: HashMap<(&str, &str), (u64, Hash)> = HashMap::new();
+        // (tenant, session) → (seq, leaf hash, log index, log id) of the session's last record in this batch.
+        let mut heads: HashMap<(&str, &str), (u64, Hash, u64, i64)> = HashMap::new();
         let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
         let mut rows: Vec<Row<'_>> = Vec::new();
         let mut results = Vec::with_capacity(jobs.len());
@@ -190,10 +206,11 @@ impl Writer {
             let mut acks = Vec::with_capacity(records.len());
             for rec in *records {
                 let key = (*tenant, rec.session_id.as_str());
-                let head = match heads.get(&key).or_else(|| state.sessions.get(&rec.session_id)) {
-                    Some(h) => Some(*h),
-                    None => load_head(&mut tx, log_id, &rec.session_id).await?,
-                };
+                // Every session's head is in memory: a session absent from both maps is new.
+                let head = heads
+                    .get(&key)
+                    .map(|&(s, h, _, _)| (s, h))
+                    .or_else(|| state.sessions.get(&rec.session_id).copied());
                 let seq = head.map_or(0, |(s, _)| s + 1);
                 let leaf = rec.fields.leaf(seq, head.as_ref().map(|(_, h)| h));
                 let leaf_hash = vargate_proof::merkle::leaf_hash(&leaf);
@@ -203,7 +220,7 @@ impl Writer {
                         nodes.push((log_id, s, *h));
                     }
                 });
-                heads.insert(key, (seq, leaf_hash));
+                heads.insert(key, (seq, leaf_hash, index, log_id));
                 acks.push(Appended { index, seq, leaf_hash });
                 rows.push(Row { log_id, index, seq, rec, leaf, leaf_hash });
             }
@@ -230,6 +247,23 @@ impl Writer {
             });
             qb.build().execute(&mut *tx).await?;
         }
+        let head_rows: Vec<_> = heads.iter().collect();
+        for chunk in head_rows.chunks(HEAD_ROWS_PER_UPSERT) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO session_heads (log_id, session_id, seq, leaf_hash, idx) ");
+            qb.push_values(chunk, |mut b, ((_, session), (seq, hash, index, log_id))| {
+                b.push_bind(*log_id)
+                    .push_bind(*session)
+                    .push_bind(*seq as i64)
+                    .push_bind(hash.as_slice())
+                    .push_bind(*index as i64);
+            });
+            qb.push(
+                " ON CONFLICT (log_id, session_id) DO UPDATE \
+                  SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         self.stats.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.stats.records.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -239,30 +273,52 @@ impl Writer {
                 state.frontier = frontier;
             }
         }
-        for ((tenant, session), head) in heads {
+        for ((tenant, session), (seq, hash, _, _)) in heads {
             if let Some(state) = self.logs.get_mut(tenant) {
-                state.sessions.insert(session.to_owned(), head);
+                state.sessions.insert(session.to_owned(), (seq, hash));
+                state.heads_map = None;
             }
         }
         Ok(results)
     }
 
-    async fn signer(&mut self, origin: &str) -> Result<NoteSigner, StoreError> {
-        if let Some(s) = self.signers.get(origin) {
+    /// The signer of an existing log: the keystore must hold exactly the key the log was created with.
+    async fn signer(&mut self, info: &LogInfo) -> Result<NoteSigner, StoreError> {
+        if let Some(s) = self.signers.get(&info.origin) {
             return Ok(s.clone());
         }
-        // Keychains answer over D-Bus with blocking calls: keep them off the async workers.
-        let (keys, owned) = (self.keys.clone(), origin.to_owned());
-        let signer = tokio::task::spawn_blocking(move || keys.signer(&owned))
-            .await
-            .map_err(|e| StoreError::Key(format!("key lookup panicked: {e}")))?
-            .map_err(|e| StoreError::Key(e.to_string()))?;
-        self.signers.insert(origin.to_owned(), signer.clone());
+        let key_id =
+            NoteVerifier::parse(&info.vkey).map_or_else(|_| "unknown".to_owned(), |k| format!("{:08x}", k.key_id));
+        let origin = info.origin.clone();
+        let found = self.keychain(move |keys| keys.find(&origin)).await?;
+        let keystore = self.keys.describe();
+        let signer = match found {
+            None => return Err(StoreError::KeyMissing { origin: info.origin.clone(), key_id, keystore }),
+            Some(s) if s.verifier().to_vkey() != info.vkey => {
+                let found = format!("{:08x}", s.verifier().key_id);
+                return Err(StoreError::KeyMismatch { origin: info.origin.clone(), key_id, found, keystore });
+            }
+            Some(s) => s,
+        };
+        self.signers.insert(info.origin.clone(), signer.clone());
         Ok(signer)
     }
 
-    /// Loads (creating if needed) the tenant's log and its frontier into memory.
-    async fn ensure_log(&mut self, tenant: &str) -> Result<(), StoreError> {
+    /// Runs a keychain call off the async workers: keychains answer over D-Bus with blocking calls.
+    async fn keychain<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn KeySource) -> Result<T, crate::KeyError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let keys = self.keys.clone();
+        tokio::task::spawn_blocking(move || call(keys.as_ref()))
+            .await
+            .map_err(|e| StoreError::Key(format!("key lookup panicked: {e}")))?
+            .map_err(|e| StoreError::Key(e.to_string()))
+    }
+
+    /// Loads the tenant's log, its frontier and its session heads into memory. Only appends may `create` a
+    /// log (with its signing key); anything else on an unknown tenant is [`StoreError::UnknownTenant`].
+    async fn load_log(&mut self, tenant: &str, create: bool) -> Result<(), StoreError> {
         if self.logs.contains_key(tenant) {
             return Ok(());
         }
@@ -273,12 +329,15 @@ impl Writer {
                 .await?;
         let info = match existing {
             Some((id, origin, vkey)) => LogInfo { id, tenant: tenant.to_owned(), origin, vkey },
+            None if !create => return Err(StoreError::UnknownTenant(tenant.to_owned())),
             None => {
                 let install: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'install_id'")
                     .fetch_one(&mut self.conn)
                     .await?;
                 let origin = format!("vargate-{install}/{tenant}");
-                let vkey = self.signer(&origin).await?.verifier().to_vkey();
+                let owned = origin.clone();
+                let signer = self.keychain(move |keys| keys.create(&owned)).await?;
+                let vkey = signer.verifier().to_vkey();
                 let id: i64 =
                     sqlx::query_scalar("INSERT INTO logs (tenant, origin, vkey) VALUES (?, ?, ?) RETURNING id")
                         .bind(tenant)
@@ -286,6 +345,7 @@ impl Writer {
                         .bind(&vkey)
                         .fetch_one(&mut self.conn)
                         .await?;
+                self.signers.insert(origin.clone(), signer);
                 LogInfo { id, tenant: tenant.to_owned(), origin, vkey }
             }
         };
@@ -294,55 +354,87 @@ impl Writer {
         let hashes = tree::subtree_hashes(&mut self.conn, info.id, &parts).await?;
         let frontier = Frontier::from_parts(size, &hashes)
             .ok_or_else(|| StoreError::Corrupt("frontier does not match the log size".into()))?;
-        self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions: HashMap::new() });
+        let sessions = load_heads(&mut self.conn, info.id).await?;
+        self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions, heads_map: None });
         Ok(())
     }
 
-    async fn checkpoint(&mut self, tenant: &str) -> Result<StoredCheckpoint, StoreError> {
-        self.ensure_log(tenant).await?;
-        let state = self.logs.get(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
-        let (log_id, origin, size, root) =
-            (state.info.id, state.info.origin.clone(), state.frontier.size(), state.frontier.root());
-        if let Some(latest) = crate::store::latest_checkpoint(&mut self.conn, log_id).await?
+    async fn checkpoint(
+        &mut self,
+        tenant: &str,
+        session: Option<&str>,
+    ) -> Result<(StoredCheckpoint, Option<HeadProof>), StoreError> {
+        self.load_log(tenant, false).await?;
+        let state = self.logs.get_mut(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
+        let (info, size, root) = (state.info.clone(), state.frontier.size(), state.frontier.root());
+        let sessions = &state.sessions;
+        let map = state.heads_map.get_or_insert_with(|| {
+            HeadsMap::new(sessions.iter().map(|(id, (seq, head))| (id.as_str(), seq + 1, *head)))
+        });
+        let heads_root = map.root();
+        let proof = match session {
+            None => None,
+            Some(id) => {
+                let unknown = || StoreError::UnknownSession { tenant: tenant.to_owned(), session: id.to_owned() };
+                let (seq, head) = sessions.get(id).copied().ok_or_else(unknown)?;
+                Some(HeadProof { length: seq + 1, head, proof: map.proof(id).ok_or_else(unknown)? })
+            }
+        };
+        if let Some(latest) = crate::store::latest_checkpoint(&mut self.conn, info.id).await?
             && latest.size == size
         {
             if latest.root != root {
                 return Err(StoreError::Corrupt(format!("stored checkpoint at size {size} has a different root")));
             }
-            return Ok(latest);
+            match latest.heads_root {
+                Some(h) if h == heads_root => return Ok((latest, proof)),
+                Some(_) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "stored checkpoint at size {size} commits to different session heads"
+                    )));
+                }
+                // A checkpoint of an older version, without session heads: sign one that has them.
+                None => {}
+            }
         }
-        let signer = self.signer(&origin).await?;
-        let note = Checkpoint::new(&origin, size, root).sign(&signer).map_err(|e| StoreError::Key(e.to_string()))?;
-        sqlx::query("INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)")
-            .bind(log_id)
+        let signer = self.signer(&info).await?;
+        let note = Checkpoint::with_heads(&info.origin, size, root, &heads_root)
+            .sign(&signer)
+            .map_err(|e| StoreError::Key(e.to_string()))?;
+        sqlx::query("INSERT INTO checkpoints (log_id, size, root, heads_root, note) VALUES (?, ?, ?, ?, ?)")
+            .bind(info.id)
             .bind(size as i64)
             .bind(root.as_slice())
+            .bind(heads_root.as_slice())
             .bind(&note)
             .execute(&mut self.conn)
             .await?;
-        Ok(StoredCheckpoint { size, root, note })
+        Ok((StoredCheckpoint { size, root, heads_root: Some(heads_root), note }, proof))
     }
 }
 
-async fn load_head(conn: &mut SqliteConnection, log_id: i64, session: &str) -> Result<Option<(u64, Hash)>, StoreError> {
-    let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT seq, leaf_hash FROM records WHERE log_id = ? AND session_id = ? ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(log_id)
-    .bind(session)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|(seq, hash)| {
-        let hash = hash.try_into().map_err(|_| StoreError::Corrupt("leaf hash is not 32 bytes".into()))?;
-        Ok((seq as u64, hash))
-    })
-    .transpose()
+/// Every session's head of a log, from the `session_heads` table.
+async fn load_heads(conn: &mut SqliteConnection, log_id: i64) -> Result<HashMap<String, (u64, Hash)>, StoreError> {
+    let rows: Vec<(String, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT session_id, seq, leaf_hash FROM session_heads WHERE log_id = ?")
+            .bind(log_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter()
+        .map(|(session, seq, hash)| {
+            let hash = hash.try_into().map_err(|_| StoreError::Corrupt("session head is not 32 bytes".into()))?;
+            Ok((session, (seq as u64, hash)))
+        })
+        .collect()
 }
 
 pub(crate) fn validate(rec: &NewRecord) -> Result<(), StoreError> {
     let bad = |what: &str| Err(StoreError::InvalidRecord(what.to_owned()));
     if rec.session_id.is_empty() || rec.session_id.len() > 256 {
         return bad("session_id must be 1-256 characters");
+    }
+    if !rec.payload.is_object() {
+        return bad("payload must be a JSON object");
     }
     if rec.kind.is_empty() || rec.kind.len() > 128 {
         return bad("type must be 1-128 characters");

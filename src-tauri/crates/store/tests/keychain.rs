@@ -21,10 +21,16 @@ fn keystore() -> Option<KeystoreKind> {
 fn signing_key_is_created_once_and_found_again() {
     let Some(kind) = keystore() else { return };
     let origin = format!("vargate-keychain-test-{}/acme", std::process::id());
-    let first = Keychain::open(kind.clone()).unwrap().signer(&origin).unwrap();
-    // A new client (as after a restart) finds the same key.
-    let again = Keychain::open(kind).unwrap().signer(&origin).unwrap();
+    let keychain = Keychain::open(kind.clone()).unwrap();
+    // Looking a key up never creates one.
+    assert!(keychain.find(&origin).unwrap().is_none());
+    assert!(keychain.find(&origin).unwrap().is_none());
+    let first = keychain.create(&origin).unwrap();
+    // A new client (as after a restart), connecting lazily, finds the same key; creating again returns it.
+    let lazy = Keychain::lazy(kind);
+    let again = lazy.find(&origin).unwrap().unwrap();
     assert_eq!(first.verifier(), again.verifier());
+    assert_eq!(lazy.create(&origin).unwrap().verifier(), first.verifier());
     assert_eq!(first.verifier().name, origin);
 }
 
@@ -59,5 +65,6 @@ async fn store_signs_checkpoints_with_the_keychain_key_and_drops_cleanly() {
 fn unknown_keystore_names_are_rejected_clearly() {
     let err = "keepass".parse::<KeystoreKind>().unwrap_err();
     assert!(err.contains("secret-service"), "{err}");
-    assert!("insecure-file:".parse::<KeystoreKind>().is_err());
+    let err = "insecure-file:".parse::<KeystoreKind>().unwrap_err();
+    assert!(err.contains("needs a folder"), "{err}");
 }

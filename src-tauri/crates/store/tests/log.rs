@@ -212,3 +212,72 @@ async fn timeline_filters_and_pages_a_session() {
     assert!(store.timeline("acme", "nobody", &vargate_store::TimelineFilter::default()).await.unwrap().is_empty());
     assert_eq!(store.sessions("acme").await.unwrap(), vec![("b".to_owned(), 15), ("a".to_owned(), 15)]);
 }
+
+#[tokio::test]
+async fn checkpoints_commit_to_every_sessions_head_and_the_check_recomputes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    for i in 0..40 {
+        store.append("acme", record(&format!("s{}", i % 7), i)).await.unwrap();
+        if i % 9 == 0 {
+            store.checkpoint("acme").await.unwrap();
+        }
+    }
+    let (cp, head) = store.checkpoint_with_head("acme", Some("s3")).await.unwrap();
+    let head = head.unwrap();
+    assert_eq!(head.length, 6);
+    vargate_proof::heads::verify(&cp.heads_root.unwrap(), "s3", head.length, &head.head, &head.proof).unwrap();
+    // A checkpoint of an unchanged log is the same checkpoint, heads included.
+    assert_eq!(store.checkpoint("acme").await.unwrap(), cp);
+    assert!(matches!(store.checkpoint_with_head("acme", Some("s99")).await, Err(StoreError::UnknownSession { .. })));
+    let report = store.check_integrity("acme").await.unwrap();
+    assert_eq!((report.sessions, report.checkpoints), (7, 6));
+    // Sessions are listed from their heads, most recently active first.
+    let sessions = store.sessions("acme").await.unwrap();
+    assert_eq!(sessions.first(), Some(&("s4".to_owned(), 6)));
+    assert_eq!(sessions.len(), 7);
+}
+
+#[tokio::test]
+async fn only_appends_create_a_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    assert!(matches!(store.checkpoint("nobody").await, Err(StoreError::UnknownTenant(_))));
+    assert!(matches!(store.session_proof("nobody", "s").await, Err(StoreError::UnknownTenant(_))));
+    assert!(store.logs().await.unwrap().is_empty());
+    assert!(matches!(store.checkpoint("").await, Err(StoreError::InvalidTenant(_))));
+}
+
+/// A log written by the previous version (before session heads; `tests/fixtures/v1-log`, made by that
+/// version's `vargate log import` and `vargate checkpoint`) is upgraded in place: its checkpoints and proofs
+/// still verify, the heads are rebuilt, and new checkpoints commit to them.
+#[tokio::test]
+async fn a_log_of_the_previous_version_is_upgraded_in_place() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-log");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture.join("vargate.db"), dir.path().join("vargate.db")).unwrap();
+    let keys = vargate_store::Keychain::open(vargate_store::KeystoreKind::InsecureFile(fixture.join("keys"))).unwrap();
+    let store = vargate_store::Store::open(
+        &dir.path().join("vargate.db"),
+        std::sync::Arc::new(keys),
+        vargate_store::StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    let before = store.latest_checkpoint("acme").await.unwrap().unwrap();
+    assert!(before.heads_root.is_none(), "the old checkpoint has no heads");
+    let report = store.check_integrity("acme").await.unwrap();
+    assert_eq!((report.size, report.sessions, report.checkpoints), (60, 4, 2));
+    // The first proof after the upgrade signs a new checkpoint of the same size, with heads.
+    let file = store.session_proof("acme", "sess-1").await.unwrap();
+    let key = NoteVerifier::parse(&store.log("acme").await.unwrap().vkey).unwrap();
+    let verdict = verify_proof_file(&serde_json::to_vec(&file).unwrap(), Some(&key)).unwrap();
+    assert!(verdict.passed() && verdict.origin_verified, "{verdict:#?}");
+    let after = store.latest_checkpoint("acme").await.unwrap().unwrap();
+    assert_eq!((after.size, after.root), (before.size, before.root));
+    assert!(after.heads_root.is_some());
+    // Appends continue the old chains.
+    let next = store.append("acme", record("sess-1", 99)).await.unwrap();
+    assert_eq!((next.index, next.seq), (60, 15));
+    assert_eq!(store.check_integrity("acme").await.unwrap().checkpoints, 3);
+}

@@ -1,0 +1,83 @@
+//! The log commands that read or sign: `log check`, `log key`, `log sessions`, `checkpoint` and `proof`.
+//! None of them creates a tenant's log.
+
+use crate::output::{count, safe, say};
+use crate::require_log;
+use anyhow::{Context as _, Result};
+use std::path::Path;
+use vargate_proof::NoteVerifier;
+use vargate_store::Store;
+
+pub async fn check(store: &Store, tenant: &str) -> Result<()> {
+    require_log(store, tenant).await?;
+    let r = store.check_integrity(tenant).await?;
+    say!(
+        "log {tenant}: {}, {}, {}, {}, root {} — all consistent",
+        count(r.size, "record", "records"),
+        count(r.sessions as u64, "session", "sessions"),
+        count(r.stored_nodes, "stored subtree hash", "stored subtree hashes"),
+        count(r.checkpoints as u64, "checkpoint", "checkpoints"),
+        hex::encode(r.root)
+    );
+    Ok(())
+}
+
+/// Prints the vkey alone on standard output (so `--key "$(vargate log key --tenant T)"` works) and what a
+/// person compares with a published fingerprint on standard error.
+pub async fn key(store: &Store, tenant: &str, json: bool) -> Result<()> {
+    require_log(store, tenant).await?;
+    let log = store.log(tenant).await?;
+    let key = NoteVerifier::parse(&log.vkey).context("the log's stored verifier key is unreadable")?;
+    if json {
+        let value = serde_json::json!({
+            "tenant": log.tenant,
+            "origin": log.origin,
+            "vkey": log.vkey,
+            "key_id": format!("{:08x}", key.key_id),
+            "fingerprint": key.fingerprint(),
+        });
+        say!("{value:#}");
+    } else {
+        say!("{}", log.vkey);
+        eprintln!("fingerprint {} (SHA-256 of the Ed25519 public key), key id {:08x}", key.fingerprint(), key.key_id);
+    }
+    Ok(())
+}
+
+pub async fn sessions(store: &Store, tenant: &str) -> Result<()> {
+    require_log(store, tenant).await?;
+    for (session, records) in store.sessions(tenant).await? {
+        say!("{}  {}", safe(&session), count(records, "record", "records"));
+    }
+    Ok(())
+}
+
+pub async fn checkpoint(store: &Store, tenant: &str) -> Result<()> {
+    require_log(store, tenant).await?;
+    let cp = store.checkpoint(tenant).await?;
+    crate::output::write_stdout(&cp.note, 0);
+    Ok(())
+}
+
+pub async fn proof(store: &Store, tenant: &str, session: &str, out: &Path) -> Result<()> {
+    require_log(store, tenant).await?;
+    let file = store.session_proof(tenant, session).await?;
+    let json = serde_json::to_vec_pretty(&file)?;
+    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
+    say!(
+        "wrote {} ({} of session {}, checkpoint of {})",
+        out.display(),
+        count(file.entries.len() as u64, "record", "records"),
+        safe(session),
+        count(checkpoint_size(&file.checkpoint), "record", "records"),
+    );
+    Ok(())
+}
+
+/// The tree size of a signed checkpoint, read with the proof crate's own parsers.
+fn checkpoint_size(note: &str) -> u64 {
+    vargate_proof::note::Note::parse(note)
+        .ok()
+        .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
+        .map_or(0, |cp| cp.size)
+}
