@@ -15,6 +15,7 @@ mod demo;
 mod import;
 mod log;
 mod output;
+mod policy;
 mod sim;
 mod timeline;
 mod verify;
@@ -97,6 +98,9 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Work with policy bundles: show the active one, run test cases.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Serve the managed-agents simulator until Ctrl-C.
     Sim {
         /// Address to listen on, HOST:PORT (port 0: any free port).
@@ -142,6 +146,22 @@ enum Command {
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run policy test cases (input → expected decision); exit 1 if any fails.
+    Test {
+        /// A policy folder (its .rego files on top of the shipped bundle, its cases in DIR/cases); without
+        /// it, the shipped bundle and its cases.
+        dir: Option<PathBuf>,
+    },
+    /// Print the bundle's hash, its policy files and governance profiles.
+    Show {
+        /// A policy folder to add to the shipped bundle.
+        #[arg(long, value_name = "DIR")]
+        policies: Option<PathBuf>,
     },
 }
 
@@ -195,9 +215,13 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    if let Command::Verify { file, key, allow_unpinned, json } = &cli.command {
+    match &cli.command {
         // Verification is offline and pure: no runtime, no data dir, no keychain.
-        return verify::run(file, key.as_deref(), *allow_unpinned, *json);
+        Command::Verify { file, key, allow_unpinned, json } => {
+            return verify::run(file, key.as_deref(), *allow_unpinned, *json);
+        }
+        Command::Policy(command) => return policy_command(command),
+        _ => {}
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -208,6 +232,22 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", output::one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Policy commands need neither the log nor a runtime.
+fn policy_command(command: &PolicyCommand) -> ExitCode {
+    let result = match command {
+        PolicyCommand::Test { dir } => policy::test(dir.as_deref()),
+        PolicyCommand::Show { policies } => policy::show(policies.as_deref()).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {}", output::one_line(&e));
             ExitCode::FAILURE
@@ -245,7 +285,7 @@ impl StoreArgs {
 async fn run(command: Command) -> Result<()> {
     match command {
         Command::Sim { addr, scenario } => sim::run(&addr, scenario.as_deref()).await,
-        Command::Verify { .. } => bail!("verify runs before the runtime starts"),
+        Command::Verify { .. } | Command::Policy(_) => bail!("this command runs before the runtime starts"),
         Command::Log(LogCommand::Import { file, tenant, store }) => {
             with_store_signing(&store, true, async |s| import::run(s, &file, &tenant).await).await
         }

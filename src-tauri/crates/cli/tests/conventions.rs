@@ -53,10 +53,12 @@ fn a_closed_pipe_ends_quietly() {
             .status
             .success()
     );
+    let demo_out = env.path("demo");
     for args in [
         vec!["timeline", "--tenant", "acme", "--session", "sess-1"],
         vec!["timeline", "--tenant", "acme", "--session", "sess-1", "--json"],
         vec!["verify", proof.to_str().unwrap(), "--allow-unpinned"],
+        vec!["demo", "--out", demo_out.to_str().unwrap()],
     ] {
         // `| head -1`: read one line, then close the pipe.
         let mut child = env.command().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();

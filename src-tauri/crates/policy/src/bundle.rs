@@ -21,7 +21,8 @@ static SHIPPED: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MA
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
-    #[error("{file}: {message}")]
+    /// `message` names the file, line and column itself when the parser knew them.
+    #[error("{}", if message.starts_with(file.as_str()) { message.clone() } else { format!("{file}: {message}") })]
     Parse { file: String, message: String },
     #[error("reading {path}: {reason}")]
     Read { path: PathBuf, reason: std::io::Error },
@@ -56,6 +57,24 @@ impl BundleFiles {
             dirs.extend(dir.dirs());
         }
         BundleFiles(files)
+    }
+
+    /// The shipped test cases (`policies/cases/*.json`), as (file name, contents) in file-name order.
+    pub fn shipped_cases() -> Vec<(String, String)> {
+        let mut cases: Vec<(String, String)> = SHIPPED
+            .get_dir("cases")
+            .map(|dir| {
+                dir.files()
+                    .filter_map(|f| {
+                        let name = f.path().file_name()?.to_string_lossy().into_owned();
+                        Some((name, f.contents_utf8()?.to_owned()))
+                    })
+                    .filter(|(name, _)| name.ends_with(".json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        cases.sort();
+        cases
     }
 
     /// Reads a bundle folder: every `.rego` file below it and its `profiles/*.json`.
@@ -202,6 +221,13 @@ impl Bundle {
     }
 }
 
+/// regorus reports `--> file:line:col`, the source line with a caret, then `error: message`; people need
+/// `file:line:col: message` on one line.
 fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+    let location = message.split("--> ").nth(1).and_then(|rest| rest.split_whitespace().next());
+    let reason = message.rsplit("error: ").next().map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "));
+    match (location, reason) {
+        (Some(at), Some(reason)) if message.contains("error: ") => format!("{at}: {reason}"),
+        _ => message.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }

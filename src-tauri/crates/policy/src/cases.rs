@@ -70,9 +70,8 @@ pub struct CaseOutcome {
     pub detail: String,
 }
 
-/// Runs every `*.json` case file in `dir` against `bundle`, in file-name order. A file that cannot be read
-/// is an error naming it; a case that fails is an outcome.
-pub fn run_case_files(bundle: &Bundle, dir: &Path) -> Result<Vec<CaseOutcome>, BundleError> {
+/// The `*.json` case files in `dir`, as (file name, contents), in file-name order.
+pub fn case_files_in(dir: &Path) -> Result<Vec<(String, String)>, BundleError> {
     let read_err = |path: &Path, reason| BundleError::Read { path: path.to_owned(), reason };
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| read_err(dir, e))?
@@ -80,12 +79,22 @@ pub fn run_case_files(bundle: &Bundle, dir: &Path) -> Result<Vec<CaseOutcome>, B
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            std::fs::read_to_string(&path).map(|text| (name, text)).map_err(|e| read_err(&path, e))
+        })
+        .collect()
+}
+
+/// Runs case files (file name, contents) against `bundle`. A file that is not a case file is an error
+/// naming it; a case that fails is an outcome.
+pub fn run_case_files(bundle: &Bundle, files: &[(String, String)]) -> Result<Vec<CaseOutcome>, BundleError> {
     let mut outcomes = Vec::new();
-    for path in paths {
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
-        let file: CaseFile = serde_json::from_str(&text)
-            .map_err(|e| BundleError::Parse { file: path.display().to_string(), message: e.to_string() })?;
+    for (file_name, text) in files {
+        let file: CaseFile = serde_json::from_str(text)
+            .map_err(|e| BundleError::Parse { file: file_name.clone(), message: e.to_string() })?;
         for case in &file.cases {
             let name = format!("{file_name}: {}", case.name);
             let (passed, detail) = match run_case(bundle, &file, case) {

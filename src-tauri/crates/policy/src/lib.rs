@@ -18,7 +18,7 @@ mod evaluate;
 mod input;
 
 pub use bundle::{Bundle, BundleError, BundleFiles, DECISION_RULE};
-pub use cases::{CaseOutcome, run_case_files};
+pub use cases::{CaseOutcome, case_files_in, run_case_files};
 pub use decision::{AlertTier, Decision, EvaluationMode, Severity, Verdict};
 pub use evaluate::{Evaluation, PolicyError, decide, replay};
 pub use input::{ActionInput, DangerFinding, FindingsInput, HistoryInput, PiiFinding, PolicyInput, Profile};
