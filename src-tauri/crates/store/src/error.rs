@@ -29,6 +29,10 @@ pub enum StoreError {
         "the {keystore} keystore holds a different key for log {origin} (key id {found}, the log's is {key_id}); use the keystore that holds the log's key (--keystore)"
     )]
     KeyMismatch { origin: String, key_id: String, found: String, keystore: String },
+    #[error("sealing: {0}")]
+    Seal(String),
+    #[error("the data of session \"{session}\" in tenant \"{tenant}\" was shredded: its key is destroyed")]
+    Shredded { tenant: String, session: String },
     #[error("the log writer has stopped")]
     WriterStopped,
 }

@@ -7,7 +7,7 @@ use crate::tree::is_stored_level;
 use futures_lite::StreamExt as _;
 use std::collections::HashMap;
 use vargate_proof::heads::HeadsMap;
-use vargate_proof::merkle::{self, Frontier, Hash, Subtree};
+use vargate_proof::merkle::{self, Frontier, Hash};
 use vargate_proof::record::AuditRecord;
 use vargate_proof::{Checkpoint, HeadsCommitment, NoteVerifier};
 
@@ -89,10 +89,7 @@ impl Store {
         }
         for (level, idx, hash) in &stored {
             if expected_nodes.get(&(*level as u32, *idx as u64)).map(|h| h.as_slice()) != Some(hash.as_slice()) {
-                return Err(corrupt(format!(
-                    "stored subtree {:?} is wrong",
-                    Subtree { level: *level as u32, index: *idx as u64 }
-                )));
+                return Err(corrupt(format!("the stored subtree hash at level {level}, index {idx} is wrong")));
             }
         }
         let key = NoteVerifier::parse(&log.vkey).map_err(|e| corrupt(format!("log key: {e}")))?;

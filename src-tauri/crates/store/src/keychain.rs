@@ -9,8 +9,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 use vargate_proof::NoteSigner;
 
-/// Keychain service name under which Vargate keeps its keys; the account is the log origin.
+/// Keychain service name under which Vargate keeps its checkpoint signing keys; the account is the log origin.
 pub const SERVICE: &str = "dev.vargate.desktop.log-signing";
+/// Keychain service name of the tenants' data keys (which wrap the per-session keys that seal PII); the
+/// account is the log origin.
+pub const DATA_SERVICE: &str = "dev.vargate.desktop.data-key";
+
+/// A tenant's data key: 32 random bytes for AES-256-GCM.
+pub type DataKey = [u8; 32];
 
 /// Where a log's checkpoint signer comes from. A key is created only together with its log: an existing log
 /// whose key is missing or different fails with an error, never with a fresh key (that would fork the log).
@@ -22,6 +28,10 @@ pub trait KeySource: Send + Sync + fmt::Debug {
     fn create(&self, origin: &str) -> Result<NoteSigner, KeyError>;
     /// Names the keystore in messages, as `--keystore` spells it.
     fn describe(&self) -> String;
+    /// The data key of `origin`'s tenant, created first when `create` and there is none.
+    fn data_key(&self, origin: &str, create: bool) -> Result<Option<DataKey>, KeyError>;
+    /// Destroys the data key of `origin`'s tenant (crypto-shredding); true if there was one.
+    fn destroy_data_key(&self, origin: &str) -> Result<bool, KeyError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,9 +112,17 @@ enum Backend {
 enum Op {
     Find,
     Create,
+    DataKey { create: bool },
+    DestroyDataKey,
 }
 
-type Request = (Op, String, std::sync::mpsc::Sender<Result<Option<NoteSigner>, KeyError>>);
+enum Reply {
+    Signer(Option<Box<NoteSigner>>),
+    DataKey(Option<DataKey>),
+    Destroyed(bool),
+}
+
+type Request = (Op, String, std::sync::mpsc::Sender<Result<Reply, KeyError>>);
 
 /// The real key source. The keychain client lives on a thread of its own: the Secret Service client makes
 /// blocking D-Bus calls (even when it is dropped), which must never happen on an async runtime's workers.
@@ -144,8 +162,16 @@ impl Keychain {
                     let _ = opened_tx.send(Ok(()));
                     for (op, origin, reply) in rx {
                         let _ = reply.send(match op {
-                            Op::Find => backend.find(&thread_kind, &origin),
-                            Op::Create => backend.create(&thread_kind, &origin).map(Some),
+                            Op::Find => backend.find(&thread_kind, &origin).map(|s| Reply::Signer(s.map(Box::new))),
+                            Op::Create => {
+                                backend.create(&thread_kind, &origin).map(|s| Reply::Signer(Some(Box::new(s))))
+                            }
+                            Op::DataKey { create } => {
+                                backend.data_key(&thread_kind, &origin, create).map(Reply::DataKey)
+                            }
+                            Op::DestroyDataKey => {
+                                backend.destroy(&thread_kind, Slot::Data, &origin).map(Reply::Destroyed)
+                            }
                         });
                     }
                 }
@@ -165,7 +191,7 @@ impl Keychain {
 
 impl Keychain {
     /// Blocking: call it off the async runtime (e.g. in `spawn_blocking`).
-    fn ask(&self, op: Op, origin: &str) -> Result<Option<NoteSigner>, KeyError> {
+    fn ask(&self, op: Op, origin: &str) -> Result<Reply, KeyError> {
         let (reply, answer) = std::sync::mpsc::channel();
         {
             let mut requests = self.requests.lock().map_err(|_| KeyError::Thread("keychain lock poisoned".into()))?;
@@ -184,15 +210,62 @@ impl Keychain {
 
 impl KeySource for Keychain {
     fn find(&self, origin: &str) -> Result<Option<NoteSigner>, KeyError> {
-        self.ask(Op::Find, origin)
+        match self.ask(Op::Find, origin)? {
+            Reply::Signer(s) => Ok(s.map(|s| *s)),
+            _ => Err(unexpected()),
+        }
     }
 
     fn create(&self, origin: &str) -> Result<NoteSigner, KeyError> {
-        self.ask(Op::Create, origin)?.ok_or_else(|| KeyError::Thread("the keychain created no key".into()))
+        match self.ask(Op::Create, origin)? {
+            Reply::Signer(Some(s)) => Ok(*s),
+            _ => Err(unexpected()),
+        }
     }
 
     fn describe(&self) -> String {
         self.kind.to_string()
+    }
+
+    fn data_key(&self, origin: &str, create: bool) -> Result<Option<DataKey>, KeyError> {
+        match self.ask(Op::DataKey { create }, origin)? {
+            Reply::DataKey(k) => Ok(k),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn destroy_data_key(&self, origin: &str) -> Result<bool, KeyError> {
+        match self.ask(Op::DestroyDataKey, origin)? {
+            Reply::Destroyed(existed) => Ok(existed),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+fn unexpected() -> KeyError {
+    KeyError::Thread("the keychain thread answered another request".into())
+}
+
+/// What a keychain entry holds: a checkpoint signing key or a data key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Signing,
+    Data,
+}
+
+impl Slot {
+    fn service(self) -> &'static str {
+        match self {
+            Slot::Signing => SERVICE,
+            Slot::Data => DATA_SERVICE,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Slot::Signing => "skey",
+            Slot::Data => "dkey",
+        }
     }
 }
 
@@ -208,15 +281,15 @@ impl Backend {
         })
     }
 
-    fn load(&self, kind: &KeystoreKind, origin: &str) -> Result<Option<String>, KeyError> {
+    fn load(&self, kind: &KeystoreKind, slot: Slot, origin: &str) -> Result<Option<String>, KeyError> {
         match self {
-            Backend::Os(store) => match entry(kind, store, origin)?.get_password() {
+            Backend::Os(store) => match entry(kind, store, slot, origin)?.get_password() {
                 Ok(s) => Ok(Some(s)),
                 Err(keyring_core::Error::NoEntry) => Ok(None),
                 Err(reason) => Err(failure(kind, origin, reason)),
             },
             Backend::File(dir) => {
-                let path = key_path(dir, origin);
+                let path = key_path(dir, slot, origin);
                 match std::fs::read_to_string(&path) {
                     Ok(s) => Ok(Some(s.trim().to_owned())),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -226,21 +299,70 @@ impl Backend {
         }
     }
 
-    fn save(&self, kind: &KeystoreKind, origin: &str, skey: &str) -> Result<(), KeyError> {
+    fn save(&self, kind: &KeystoreKind, slot: Slot, origin: &str, secret: &str) -> Result<(), KeyError> {
         match self {
             Backend::Os(store) => {
-                entry(kind, store, origin)?.set_password(skey).map_err(|reason| failure(kind, origin, reason))
+                entry(kind, store, slot, origin)?.set_password(secret).map_err(|reason| failure(kind, origin, reason))
             }
             Backend::File(dir) => {
-                let path = key_path(dir, origin);
-                write_private(&path, skey).map_err(|reason| KeyError::File { path, reason })
+                let path = key_path(dir, slot, origin);
+                write_private(&path, secret).map_err(|reason| KeyError::File { path, reason })
             }
+        }
+    }
+
+    /// Deletes an entry; a key file is overwritten before it is removed. True if there was one.
+    fn destroy(&self, kind: &KeystoreKind, slot: Slot, origin: &str) -> Result<bool, KeyError> {
+        match self {
+            Backend::Os(store) => match entry(kind, store, slot, origin)?.delete_credential() {
+                Ok(()) => Ok(true),
+                Err(keyring_core::Error::NoEntry) => Ok(false),
+                Err(reason) => Err(failure(kind, origin, reason)),
+            },
+            Backend::File(dir) => {
+                let path = key_path(dir, slot, origin);
+                let len = match std::fs::metadata(&path) {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                    Err(reason) => return Err(KeyError::File { path, reason }),
+                };
+                let overwrite = std::fs::OpenOptions::new().write(true).open(&path).and_then(|mut f| {
+                    use std::io::Write as _;
+                    f.write_all(&vec![0u8; len as usize])?;
+                    f.sync_all()
+                });
+                overwrite
+                    .and_then(|()| std::fs::remove_file(&path))
+                    .map(|()| true)
+                    .map_err(|reason| KeyError::File { path, reason })
+            }
+        }
+    }
+
+    fn data_key(&self, kind: &KeystoreKind, origin: &str, create: bool) -> Result<Option<DataKey>, KeyError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |reason: &str| KeyError::BadKey { origin: origin.to_owned(), reason: reason.to_owned() };
+        if let Some(stored) = self.load(kind, Slot::Data, origin)? {
+            let bytes = b64.decode(stored.trim()).map_err(|_| bad("the data key is not base64"))?;
+            return DataKey::try_from(bytes).map(Some).map_err(|_| bad("the data key is not 32 bytes"));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        self.save(kind, Slot::Data, origin, &b64.encode(key))?;
+        // Read it back: data sealed with a key the keychain lost could never be read again.
+        match self.load(kind, Slot::Data, origin)? {
+            Some(stored) if b64.decode(stored.trim()).ok().as_deref() == Some(&key[..]) => Ok(Some(key)),
+            _ => Err(bad("the keychain did not return the data key just stored")),
         }
     }
 
     fn find(&self, kind: &KeystoreKind, origin: &str) -> Result<Option<NoteSigner>, KeyError> {
         let bad = |reason: String| KeyError::BadKey { origin: origin.to_owned(), reason };
-        let Some(skey) = self.load(kind, origin)? else { return Ok(None) };
+        let Some(skey) = self.load(kind, Slot::Signing, origin)? else { return Ok(None) };
         let signer = NoteSigner::parse(&skey).map_err(|e| bad(e.to_string()))?;
         if signer.verifier().name != origin {
             return Err(bad(format!("it is named {:?}", signer.verifier().name)));
@@ -256,9 +378,9 @@ impl Backend {
         let mut seed = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut seed);
         let signer = NoteSigner::from_seed(origin, seed).map_err(|e| bad(e.to_string()))?;
-        self.save(kind, origin, &signer.to_skey())?;
+        self.save(kind, Slot::Signing, origin, &signer.to_skey())?;
         // Read it back: a key we cannot find again would orphan every checkpoint signed with it.
-        match self.load(kind, origin)? {
+        match self.load(kind, Slot::Signing, origin)? {
             Some(stored) if stored == signer.to_skey() => {
                 tracing::info!(origin, kind = %kind, "created checkpoint signing key {}", signer.verifier().to_vkey());
                 Ok(signer)
@@ -271,19 +393,20 @@ impl Backend {
 fn entry(
     kind: &KeystoreKind,
     store: &Arc<keyring_core::CredentialStore>,
+    slot: Slot,
     origin: &str,
 ) -> Result<keyring_core::Entry, KeyError> {
-    keyring_core::Entry::new_in_store(store, SERVICE, origin).map_err(|reason| failure(kind, origin, reason))
+    keyring_core::Entry::new_in_store(store, slot.service(), origin).map_err(|reason| failure(kind, origin, reason))
 }
 
 fn failure(kind: &KeystoreKind, origin: &str, reason: keyring_core::Error) -> KeyError {
     KeyError::Keychain { kind: kind.clone(), origin: origin.to_owned(), reason }
 }
 
-fn key_path(dir: &std::path::Path, origin: &str) -> PathBuf {
+fn key_path(dir: &std::path::Path, slot: Slot, origin: &str) -> PathBuf {
     let safe: String =
         origin.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-    dir.join(format!("{safe}.skey"))
+    dir.join(format!("{safe}.{}", slot.extension()))
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
@@ -313,5 +436,17 @@ impl KeySource for FixedKey {
 
     fn describe(&self) -> String {
         "a fixed test key".to_owned()
+    }
+
+    /// Derived from the seed and the origin: stable, and never destroyable.
+    fn data_key(&self, origin: &str, _create: bool) -> Result<Option<DataKey>, KeyError> {
+        use sha2::Digest as _;
+        Ok(Some(
+            sha2::Sha256::new().chain_update(b"data-key\n").chain_update(self.0).chain_update(origin).finalize().into(),
+        ))
+    }
+
+    fn destroy_data_key(&self, origin: &str) -> Result<bool, KeyError> {
+        Err(KeyError::BadKey { origin: origin.to_owned(), reason: "a fixed test key cannot be destroyed".into() })
     }
 }

@@ -12,6 +12,7 @@ mod error;
 pub mod integrity;
 pub mod keychain;
 mod proofs;
+mod seal;
 mod store;
 mod timeline;
 mod tree;
@@ -20,6 +21,7 @@ mod writer;
 pub use writer::WriterStats;
 
 pub use error::StoreError;
-pub use keychain::{FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
+pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
+pub use seal::{Sealed, Shredded};
 pub use store::{Appended, HeadProof, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
 pub use timeline::{SessionFacets, TimelineEntry, TimelineFilter};

@@ -80,6 +80,8 @@ pub struct Store {
     /// Logs never change once created and only grow, so their identity and the largest size seen so far can
     /// be remembered: a proof then costs one query instead of three.
     known: Arc<std::sync::Mutex<HashMap<String, (LogInfo, u64)>>>,
+    /// Unwrapped session keys, so that sealing costs no trip to the writer once a session's key is known.
+    pub(crate) session_keys: Arc<std::sync::Mutex<HashMap<(String, String), crate::keychain::DataKey>>>,
     stats: Arc<WriterStats>,
 }
 
@@ -99,6 +101,9 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("page_size", "8192")
         .pragma("cache_size", "-65536")
         .pragma("wal_autocheckpoint", "8192")
+        // Deleted rows (shredded session keys) are overwritten in the file, not merely unlinked. Audit rows are
+        // never deleted, so appends pay nothing for it.
+        .pragma("secure_delete", "ON")
 }
 
 /// A session's head and its proof in a checkpoint's session-heads map.
@@ -156,10 +161,10 @@ impl Store {
         let (commands, rx) = mpsc::channel(1024);
         let stats = Arc::new(WriterStats::default());
         tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1), stats.clone()).run(rx));
-        Ok(Store { read, commands, known: Arc::default(), stats })
+        Ok(Store { read, commands, known: Arc::default(), session_keys: Arc::default(), stats })
     }
 
-    async fn ask<T>(
+    pub(crate) async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
     ) -> Result<T, StoreError> {

@@ -4,7 +4,8 @@
 //! subtree hashes an append completes and sign checkpoints of a consistent (size, root).
 
 use crate::error::StoreError;
-use crate::keychain::KeySource;
+use crate::keychain::{DataKey, KeySource};
+use crate::seal::Shredded;
 use crate::store::{Appended, HeadProof, LogInfo, NewRecord, StoredCheckpoint};
 use crate::tree;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
@@ -47,13 +48,26 @@ pub(crate) enum Command {
         session: Option<String>,
         reply: CheckpointReply,
     },
+    /// The session's key for sealing (created, with the log and the tenant's data key, when `create`).
+    SessionKey {
+        tenant: String,
+        session: String,
+        create: bool,
+        reply: oneshot::Sender<Result<Option<DataKey>, StoreError>>,
+    },
+    /// Crypto-shreds a session, or the whole tenant.
+    Shred {
+        tenant: String,
+        session: Option<String>,
+        reply: oneshot::Sender<Result<Shredded, StoreError>>,
+    },
 }
 
 impl Command {
     fn weight(&self) -> usize {
         match self {
             Command::Append { records, .. } => records.len(),
-            Command::Checkpoint { .. } => 1,
+            _ => 1,
         }
     }
 }
@@ -82,6 +96,8 @@ pub(crate) struct Writer {
     max_batch: usize,
     logs: HashMap<String, LogState>,
     signers: HashMap<String, NoteSigner>,
+    /// Tenants' data keys by log origin.
+    data_keys: HashMap<String, DataKey>,
 }
 
 /// One `records` row of a batch being written.
@@ -106,7 +122,15 @@ impl Writer {
         max_batch: usize,
         stats: Arc<WriterStats>,
     ) -> Self {
-        Writer { stats, conn, keys, max_batch, logs: HashMap::new(), signers: HashMap::new() }
+        Writer {
+            stats,
+            conn,
+            keys,
+            max_batch,
+            logs: HashMap::new(),
+            signers: HashMap::new(),
+            data_keys: HashMap::new(),
+        }
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
@@ -132,10 +156,24 @@ impl Writer {
     async fn process(&mut self, batch: Vec<Command>) {
         let mut appends = Vec::new();
         let mut checkpoints = Vec::new();
+        let mut keys = Vec::new();
         for cmd in batch {
             match cmd {
                 Command::Append { tenant, records, reply } => appends.push((tenant, records, reply)),
                 Command::Checkpoint { tenant, session, reply } => checkpoints.push((tenant, session, reply)),
+                other => keys.push(other),
+            }
+        }
+        // Keys first: a record sealed with a session key is appended only after the key is stored.
+        for cmd in keys {
+            match cmd {
+                Command::SessionKey { tenant, session, create, reply } => {
+                    let _ = reply.send(self.session_key(&tenant, &session, create).await);
+                }
+                Command::Shred { tenant, session, reply } => {
+                    let _ = reply.send(self.shred(&tenant, session.as_deref()).await);
+                }
+                Command::Append { .. } | Command::Checkpoint { .. } => {}
             }
         }
         if !appends.is_empty() {
@@ -410,6 +448,92 @@ impl Writer {
             .execute(&mut self.conn)
             .await?;
         Ok((StoredCheckpoint { size, root, heads_root: Some(heads_root), note }, proof))
+    }
+}
+
+impl Writer {
+    /// The tenant's data key from the keychain (cached), created when `create`.
+    async fn data_key(&mut self, info: &LogInfo, create: bool) -> Result<Option<DataKey>, StoreError> {
+        if let Some(k) = self.data_keys.get(&info.origin) {
+            return Ok(Some(*k));
+        }
+        let origin = info.origin.clone();
+        let key = self.keychain(move |keys| keys.data_key(&origin, create)).await?;
+        if let Some(k) = key {
+            self.data_keys.insert(info.origin.clone(), k);
+        }
+        Ok(key)
+    }
+
+    async fn session_key(&mut self, tenant: &str, session: &str, create: bool) -> Result<Option<DataKey>, StoreError> {
+        self.load_log(tenant, create).await?;
+        let info = self
+            .logs
+            .get(tenant)
+            .map(|s| s.info.clone())
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
+        let shredded = || StoreError::Shredded { tenant: tenant.to_owned(), session: session.to_owned() };
+        let aad = crate::seal::wrap_aad(&info.origin, session);
+        let wrapped: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT wrapped FROM session_keys WHERE log_id = ? AND session_id = ?")
+                .bind(info.id)
+                .bind(session)
+                .fetch_optional(&mut self.conn)
+                .await?;
+        if let Some(wrapped) = wrapped {
+            let master = self.data_key(&info, false).await?.ok_or_else(shredded)?;
+            let (nonce, ciphertext) =
+                wrapped.split_at_checked(12).ok_or_else(|| StoreError::Corrupt("wrapped key too short".into()))?;
+            let key = crate::seal::decrypt(&master, nonce, ciphertext, &aad).ok_or_else(shredded)?;
+            return DataKey::try_from(key)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("session key is not 32 bytes".into()));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let master = self.data_key(&info, true).await?.ok_or_else(shredded)?;
+        let mut key: DataKey = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        let (ciphertext, nonce) = crate::seal::encrypt(&master, &key, &aad)?;
+        let mut wrapped = nonce.to_vec();
+        wrapped.extend_from_slice(&ciphertext);
+        sqlx::query("INSERT INTO session_keys (log_id, session_id, wrapped) VALUES (?, ?, ?)")
+            .bind(info.id)
+            .bind(session)
+            .bind(wrapped)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(Some(key))
+    }
+
+    async fn shred(&mut self, tenant: &str, session: Option<&str>) -> Result<Shredded, StoreError> {
+        self.load_log(tenant, false).await?;
+        let info = self
+            .logs
+            .get(tenant)
+            .map(|s| s.info.clone())
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
+        let deleted = match session {
+            Some(s) => {
+                sqlx::query("DELETE FROM session_keys WHERE log_id = ? AND session_id = ?").bind(info.id).bind(s)
+            }
+            None => sqlx::query("DELETE FROM session_keys WHERE log_id = ?").bind(info.id),
+        }
+        .execute(&mut self.conn)
+        .await?
+        .rows_affected();
+        let data_key = match session {
+            Some(_) => false,
+            None => {
+                self.data_keys.remove(&info.origin);
+                let origin = info.origin.clone();
+                self.keychain(move |keys| keys.destroy_data_key(&origin)).await?
+            }
+        };
+        // Move the deleted pages out of the WAL too.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut self.conn).await?;
+        Ok(Shredded { session_keys: deleted, data_key })
     }
 }
 

@@ -68,3 +68,16 @@ fn unknown_keystore_names_are_rejected_clearly() {
     let err = "insecure-file:".parse::<KeystoreKind>().unwrap_err();
     assert!(err.contains("needs a folder"), "{err}");
 }
+
+#[test]
+fn data_keys_are_created_found_and_destroyed() {
+    let Some(kind) = keystore() else { return };
+    let origin = format!("vargate-keychain-test-{}/data", std::process::id());
+    let keychain = Keychain::open(kind.clone()).unwrap();
+    assert_eq!(keychain.data_key(&origin, false).unwrap(), None);
+    let key = keychain.data_key(&origin, true).unwrap().unwrap();
+    assert_eq!(Keychain::lazy(kind).data_key(&origin, false).unwrap(), Some(key));
+    assert!(keychain.destroy_data_key(&origin).unwrap());
+    assert_eq!(keychain.data_key(&origin, false).unwrap(), None);
+    assert!(!keychain.destroy_data_key(&origin).unwrap());
+}
