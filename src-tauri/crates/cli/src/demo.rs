@@ -1,31 +1,37 @@
 //! `vargate demo`: the whole loop with no API key. Starts the built-in simulator, creates governed agents and
-//! sessions through the client, ingests every event into the local audit log (denying, fail-closed, every
-//! tool call that waits on Vargate), prints the timeline as it grows, and ends by writing a proof file per
-//! session that `vargate verify` accepts.
+//! sessions through the client, ingests every event into the local audit log (PII redacted and sealed),
+//! decides on every tool call that waits on Vargate with the policy bundle and governance profile (the
+//! shipped ones unless given), interrupts a session whose observed behaviour turns dangerous, prints the
+//! timeline as it grows, and ends by writing a proof file per session that `vargate verify` accepts.
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
 use vargate_agents::sim::{SimConfig, Simulator};
 use vargate_agents::stream::WatchOptions;
-use vargate_engine::{FailClosed, ingest_session};
+use vargate_engine::{Governor, PolicySet, ingest_session};
 use vargate_store::{Store, TimelineFilter};
 
 use crate::output::{count, safe, say};
 
 pub const TENANT: &str = "demo";
 
-/// The bundled demo: (label, scenario, user turns).
-const SESSIONS: &[(&str, &str, usize)] = &[
-    ("research", "default", 1),
-    ("risky-bash", "tool_use", 1),
-    ("custom-tool", "custom_tool", 1),
-    ("errors", "errors", 3),
+/// The bundled demo: (label, scenario, user turns, permission policy of the built-in tools). `always_ask`
+/// puts every built-in tool call to Vargate; `always_allow` lets them run, observed.
+const SESSIONS: &[(&str, &str, usize, &str)] = &[
+    ("research", "default", 1, "always_ask"),
+    ("risky-bash", "risky_bash", 1, "always_ask"),
+    ("payments", "payments", 1, "always_ask"),
+    ("support", "support_email", 1, "always_ask"),
+    ("editor", "custom_tool", 1, "always_ask"),
+    ("observed", "exfiltration", 1, "always_allow"),
+    ("errors", "errors", 3, "always_ask"),
 ];
 
-pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result<()> {
+pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies: PolicySet) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let sim = Simulator::start("127.0.0.1:0".parse()?, SimConfig::default()).await.context("starting the simulator")?;
     // Streams drop every few events so that reconnect and backfill are part of every demo run.
@@ -36,13 +42,20 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
     );
     say!("simulator at {} (streams {drops})", sim.base_url());
     let client = Client::new(ClientConfig::new(sim.base_url(), "demo-key"))?;
+    let active = policies.active();
+    say!(
+        "policy bundle {} with profile {}",
+        active.bundle.hash().get(..12).unwrap_or_default(),
+        safe(&active.profile.name)
+    );
+    let governor = Arc::new(Governor::new(Arc::new(policies), store.clone()));
 
     let mut tasks = Vec::new();
-    for (label, scenario, turns) in SESSIONS {
-        let session_id = create_session(&client, label, scenario).await?;
+    for (label, scenario, turns, permission) in SESSIONS {
+        let session_id = create_session(&client, label, scenario, permission).await?;
         say!("{label:<12} session {} (scenario {scenario})", safe(&session_id));
-        let (client, store) = (client.clone(), store.clone());
-        tasks.push((*label, session_id.clone(), tokio::spawn(drive(client, store, session_id, *turns))));
+        let (client, store, governor) = (client.clone(), store.clone(), governor.clone());
+        tasks.push((*label, session_id.clone(), tokio::spawn(drive(client, store, governor, session_id, *turns))));
     }
 
     let watched: Vec<(&str, String)> = tasks.iter().map(|(l, id, _)| (*l, id.clone())).collect();
@@ -88,7 +101,7 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>) -> Result
     Ok(())
 }
 
-async fn create_session(client: &Client, label: &str, scenario: &str) -> Result<String> {
+async fn create_session(client: &Client, label: &str, scenario: &str, permission: &str) -> Result<String> {
     let mut metadata = serde_json::Map::new();
     metadata.insert("sim_scenario".into(), json!(scenario));
     let agent = client
@@ -98,9 +111,13 @@ async fn create_session(client: &Client, label: &str, scenario: &str) -> Result<
             system: Some("You work under Vargate governance.".into()),
             tools: vec![
                 // Built-in tools must ask: Vargate decides on each call.
-                json!({"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": "always_ask"}}}),
+                json!({"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": permission}}}),
                 json!({"type": "custom", "name": "open_in_editor", "description": "Open a file in the editor",
                        "input_schema": {"type": "object", "properties": {"path": {"type": "string"}, "line": {"type": "integer"}}}}),
+                json!({"type": "custom", "name": "make_payment", "description": "Pay a supplier",
+                       "input_schema": {"type": "object", "properties": {"amount": {"type": "number"}, "currency": {"type": "string"}, "payee": {"type": "string"}}}}),
+                json!({"type": "custom", "name": "send_email", "description": "Send an e-mail",
+                       "input_schema": {"type": "object", "properties": {"to": {"type": "string"}, "subject": {"type": "string"}, "body": {"type": "string"}}}}),
             ],
             metadata,
             ..AgentParams::default()
@@ -120,11 +137,12 @@ async fn create_session(client: &Client, label: &str, scenario: &str) -> Result<
 }
 
 /// Ingests the session while sending `turns` user messages, each after the previous turn ended.
-async fn drive(client: Client, store: Store, session_id: String, turns: usize) -> Result<()> {
+async fn drive(client: Client, store: Store, governor: Arc<Governor>, session_id: String, turns: usize) -> Result<()> {
     let ingest = {
         let (client, store, id) = (client.clone(), store.clone(), session_id.clone());
         tokio::spawn(async move {
-            ingest_session(&client, &store, TENANT, &id, &FailClosed, &WatchOptions { max_reconnects: Some(100) }).await
+            let options = WatchOptions { max_reconnects: Some(100) };
+            ingest_session(&client, &store, TENANT, &id, governor.as_ref(), &options).await
         })
     };
     let mut ended = 0;
@@ -225,6 +243,7 @@ fn what(r: &vargate_proof::AuditRecord) -> String {
             format!("{} {}", p["name"].as_str().unwrap_or_default(), p["input"])
         }
         "session.error" => p["error"]["type"].as_str().unwrap_or_default().to_owned(),
+        "vargate.interrupt" => format!("INTERRUPT — {}", p["reason"].as_str().unwrap_or_default()),
         _ => String::new(),
     }
 }

@@ -81,3 +81,39 @@ fn checkpoint_size(note: &str) -> u64 {
         .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
         .map_or(0, |cp| cp.size)
 }
+
+pub async fn replay(store: &Store, tenant: &str, action_id: &str) -> Result<()> {
+    require_log(store, tenant).await?;
+    let outcome = vargate_engine::replay::replay_action(store, tenant, action_id).await?;
+    let describe = |d: &vargate_policy::Decision| {
+        let rules = if d.matched_rules.is_empty() { "no rule".to_owned() } else { d.matched_rules.join(", ") };
+        format!("{} ({rules}; {} pass{})", d.decision.as_str(), d.passes, if d.passes == 1 { "" } else { "es" })
+    };
+    say!("action {} (leaf {}), bundle {}", safe(action_id), outcome.index, outcome.bundle_hash);
+    say!("recorded  {}", safe(&describe(&outcome.recorded)));
+    say!("replayed  {}", safe(&describe(&outcome.replayed)));
+    if outcome.reproduces() {
+        say!("the decision reproduces");
+        Ok(())
+    } else {
+        anyhow::bail!("the decision does not reproduce")
+    }
+}
+
+pub async fn shred(store: &Store, tenant: &str, session: Option<&str>, yes: bool) -> Result<()> {
+    require_log(store, tenant).await?;
+    let what = match session {
+        Some(s) => format!("the sealed data of session {} in tenant {tenant}", safe(s)),
+        None => format!("all sealed data of tenant {tenant}"),
+    };
+    if !yes {
+        anyhow::bail!("this destroys the key to {what} for good; run again with --yes to confirm");
+    }
+    let shredded = store.shred(tenant, session).await?;
+    say!(
+        "shredded {what}: {} deleted{}; records and proofs are unchanged",
+        count(shredded.session_keys, "session key", "session keys"),
+        if shredded.data_key { ", the tenant's data key destroyed" } else { "" }
+    );
+    Ok(())
+}

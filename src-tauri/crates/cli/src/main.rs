@@ -12,6 +12,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod demo;
+mod detect;
 mod import;
 mod log;
 mod output;
@@ -33,6 +34,32 @@ use vargate_store::{Keychain, KeystoreKind, Store, StoreOptions};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Which policies decide: the shipped bundle (plus a user folder) and a governance profile.
+#[derive(Debug, Clone, Args)]
+struct PolicyArgs {
+    /// A policy folder whose .rego files and profiles/*.json join the shipped bundle (edits are picked up
+    /// while running).
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+    /// The governance profile: a profile name from the bundle, or a JSON file [default: default; for the
+    /// demo, demo: the default profile with payments allowed at any hour].
+    #[arg(long, value_name = "NAME|FILE")]
+    profile: Option<String>,
+}
+
+impl PolicyArgs {
+    fn load(&self, default_profile: &str) -> Result<vargate_engine::PolicySet> {
+        let profile = self.profile.as_deref().unwrap_or(default_profile);
+        let path = std::path::Path::new(profile);
+        let choice = if profile.ends_with(".json") || path.components().count() > 1 {
+            vargate_engine::ProfileChoice::File(path.to_owned())
+        } else {
+            vargate_engine::ProfileChoice::Named(profile.to_owned())
+        };
+        vargate_engine::PolicySet::load(self.policies.as_deref(), choice).context("loading the policies")
+    }
 }
 
 /// Where the audit log and its signing keys live; only commands that use the log take these.
@@ -84,10 +111,12 @@ enum Command {
         #[arg(long, default_value_t = 7, value_name = "N")]
         drop_every: usize,
         #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
         store: StoreArgs,
     },
-    /// Ingest a live session of the API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) until it ends; every tool
-    /// call that waits on Vargate is denied until a policy is loaded.
+    /// Ingest a live session of the API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) until it ends, deciding on
+    /// every tool call that waits on Vargate with the policies.
     Watch {
         /// The tenant whose log records the session (created if new).
         #[arg(long)]
@@ -96,7 +125,40 @@ enum Command {
         #[arg(long)]
         session: String,
         #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Re-evaluate a recorded decision on the policy bundle that made it; exit 1 unless it reproduces.
+    Replay {
+        /// The decision's action id (act_…), as its record and the timeline show it.
+        action_id: String,
+        /// The tenant whose log holds the decision.
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Crypto-shred a tenant's sealed PII (its data key), or one session's: the originals can never be read
+    /// again, while every record and proof stays valid.
+    Shred {
+        /// The tenant whose data to shred.
+        #[arg(long)]
+        tenant: String,
+        /// Only this session's sealed data.
+        #[arg(long)]
+        session: Option<String>,
+        /// Confirms the erasure, which cannot be undone.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Run the detectors over JSON Lines of {"id","command"} or {"id","text"}: one JSON result line each.
+    Detect {
+        /// The JSON Lines file, or - for standard input.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
     },
     /// Work with policy bundles: show the active one, run test cases.
     #[command(subcommand)]
@@ -221,6 +283,15 @@ fn main() -> ExitCode {
             return verify::run(file, key.as_deref(), *allow_unpinned, *json);
         }
         Command::Policy(command) => return policy_command(command),
+        Command::Detect { input } => {
+            return match detect::run(input) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {}", output::one_line(&e));
+                    ExitCode::FAILURE
+                }
+            };
+        }
         _ => {}
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -285,7 +356,9 @@ impl StoreArgs {
 async fn run(command: Command) -> Result<()> {
     match command {
         Command::Sim { addr, scenario } => sim::run(&addr, scenario.as_deref()).await,
-        Command::Verify { .. } | Command::Policy(_) => bail!("this command runs before the runtime starts"),
+        Command::Verify { .. } | Command::Policy(_) | Command::Detect { .. } => {
+            bail!("this command runs before the runtime starts")
+        }
         Command::Log(LogCommand::Import { file, tenant, store }) => {
             with_store_signing(&store, true, async |s| import::run(s, &file, &tenant).await).await
         }
@@ -308,12 +381,20 @@ async fn run(command: Command) -> Result<()> {
             let options = timeline::Options { tenant: &tenant, session: &session, types, decisions, json };
             with_store(&store, async |s| timeline::run(s, options).await).await
         }
-        Command::Watch { tenant, session, store } => {
-            with_store_signing(&store, true, async |s| watch::run(s, &tenant, &session).await).await
+        Command::Watch { tenant, session, policy, store } => {
+            let policies = policy.load("default")?;
+            with_store_signing(&store, true, async |s| watch::run(s, &tenant, &session, policies).await).await
         }
-        Command::Demo { out, drop_every, store } => {
-            with_store_signing(&store, true, async |s| demo::run(s, &out, (drop_every > 0).then_some(drop_every)).await)
-                .await
+        Command::Demo { out, drop_every, policy, store } => {
+            let policies = policy.load("demo")?;
+            let drop_every = (drop_every > 0).then_some(drop_every);
+            with_store_signing(&store, true, async |s| demo::run(s, &out, drop_every, policies).await).await
+        }
+        Command::Replay { action_id, tenant, store } => {
+            with_store(&store, async |s| log::replay(s, &tenant, &action_id).await).await
+        }
+        Command::Shred { tenant, session, yes, store } => {
+            with_store_signing(&store, true, async |s| log::shred(s, &tenant, session.as_deref(), yes).await).await
         }
     }
 }

@@ -5,12 +5,12 @@
 use anyhow::{Context as _, Result, bail};
 use vargate_agents::client::{Client, ClientConfig, DEFAULT_BASE_URL};
 use vargate_agents::stream::{WatchEnd, WatchOptions};
-use vargate_engine::{FailClosed, ingest_session};
+use vargate_engine::{Governor, PolicySet, ingest_session};
 use vargate_store::Store;
 
 use crate::output::{count, safe, say};
 
-pub async fn run(store: &Store, tenant: &str, session: &str) -> Result<()> {
+pub async fn run(store: &Store, tenant: &str, session: &str, policies: PolicySet) -> Result<()> {
     let key = std::env::var("ANTHROPIC_API_KEY").unwrap_or_default();
     if key.trim().is_empty() {
         bail!("set ANTHROPIC_API_KEY to watch a real session (or try `vargate demo`, which needs no key)");
@@ -18,7 +18,13 @@ pub async fn run(store: &Store, tenant: &str, session: &str) -> Result<()> {
     let base = std::env::var("ANTHROPIC_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
     let client = Client::new(ClientConfig::new(base, key)).context("configuring the API client")?;
     let options = WatchOptions { max_reconnects: None };
-    let report = ingest_session(&client, store, tenant, session, &FailClosed, &options).await?;
+    let policies = std::sync::Arc::new(policies);
+    // Edits to a user policy folder are picked up while the session runs.
+    let watcher = policies.spawn_watcher(std::time::Duration::from_secs(2));
+    let governor = Governor::new(policies, store.clone());
+    let report = ingest_session(&client, store, tenant, session, &governor, &options).await;
+    watcher.abort();
+    let report = report?;
     let end = match report.end {
         Some(WatchEnd::Terminated) => "the session was terminated",
         Some(WatchEnd::Deleted) => "the session was deleted",

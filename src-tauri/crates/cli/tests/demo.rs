@@ -21,11 +21,21 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
         vargate(dir.path()).args(["demo", "--out", out_dir.to_str().unwrap(), "--drop-every", "3"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    // Three governed tool calls (bash twice, the custom tool once) were denied, fail-closed.
-    assert_eq!(text.matches("DENY — no policy loaded").count(), 3, "{text}");
+    // Every outcome of the shipped policies shows: allowed, denied with the rule, held for a human (denied
+    // while no approver is configured), and an observed session interrupted.
+    let line = |label: &str, what: &str| text.lines().any(|l| l.starts_with(label) && l.contains(what));
+    assert!(line("research", "bash ALLOW — allowed by policy"), "{text}");
+    assert!(line("payments", "make_payment ALLOW"), "{text}");
+    assert!(line("payments", "make_payment DENY — amount 25000 is over the hard cap 10000"), "{text}");
+    assert!(line("risky-bash", "bash DENY — credential_access"), "{text}");
+    assert!(line("support", "send_email DENY") && line("support", "payment_card"), "{text}");
+    assert!(line("editor", "needs a human's approval"), "{text}");
+    assert!(line("observed", "INTERRUPT — behavioural score"), "{text}");
+    // The card number in the support e-mail is shown redacted, never in clear.
+    assert!(!text.contains("4111 1111 1111 1111") && text.contains("[REDACTED:payment_card]"), "{text}");
     let mut proofs: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
     proofs.sort();
-    assert_eq!(proofs.len(), 4);
+    assert_eq!(proofs.len(), 7);
     let key = vargate(dir.path()).args(["log", "key", "--tenant", "demo"]).output().unwrap();
     assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
     let key = String::from_utf8(key.stdout).unwrap();
@@ -51,6 +61,41 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("vargate.decision") && text.contains("1 record of session"), "{text}");
+}
+
+/// Every decision the demo made replays on its recorded bundle (AGCS AG-2.8).
+#[test]
+fn every_demo_decision_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out =
+        vargate(dir.path()).args(["demo", "--out", out_dir.to_str().unwrap(), "--drop-every", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut replayed = 0;
+    for proof in std::fs::read_dir(&out_dir).unwrap() {
+        let file: serde_json::Value = serde_json::from_slice(&std::fs::read(proof.unwrap().path()).unwrap()).unwrap();
+        let session = file["session"]["session_id"].as_str().unwrap();
+        let out = vargate(dir.path())
+            .args(["timeline", "--tenant", "demo", "--session", session, "--type", "vargate.decision", "--json"])
+            .output()
+            .unwrap();
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            let action = entry["record"]["payload"]["action_id"].as_str().unwrap();
+            let out = vargate(dir.path()).args(["replay", action, "--tenant", "demo"]).output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("the decision reproduces"),
+                "{action}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 6, "only {replayed} decisions");
+    let out = vargate(dir.path()).args(["replay", "act_unknown", "--tenant", "demo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no decision with action id"));
 }
 
 #[test]

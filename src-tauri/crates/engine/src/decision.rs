@@ -1,20 +1,28 @@
 //! The decision interface. Every tool call that waits on Vargate — a built-in or MCP tool use the runtime
 //! asks about, or a custom (governed) tool call — is put to a [`Decider`]; its answer goes back to the
-//! session and into the audit log.
+//! session and into the audit log. Tool uses that ran without asking are shown to it too
+//! ([`Decider::observe`]), so that it can interrupt a session whose behaviour turns dangerous.
 
 use serde_json::{Map, Value};
 
-/// A tool call waiting on a decision.
+/// A tool call waiting on a decision (or observed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRequest {
     pub tenant: String,
     pub session_id: String,
+    /// The session's agent, when known.
+    pub agent: String,
     /// The tool-use event's id: what the answer refers to.
     pub tool_use_id: String,
     pub kind: ToolCallKind,
     /// Tool name (for MCP tools, `server/name`).
     pub tool: String,
+    /// The parameters as the agent sent them. Held in memory only: what is recorded is `redacted`.
     pub input: Map<String, Value>,
+    /// The parameters with every PII and secret span replaced by `[REDACTED:<kind>]`.
+    pub redacted: Value,
+    /// RFC 3339 time of the tool-use event.
+    pub at: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +35,56 @@ pub enum ToolCallKind {
     Custom,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Allow,
-    Deny { reason: String },
+impl ToolCallKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolCallKind::BuiltIn => "builtin",
+            ToolCallKind::Mcp => "mcp",
+            ToolCallKind::Custom => "custom",
+        }
+    }
 }
 
-/// Decides on tool calls. The policy pipeline (a later issue) implements this; until then [`FailClosed`].
+/// What goes back to the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// Why, in one sentence (sent to the agent on a denial).
+    pub reason: String,
+    /// What the decider adds to the decision record: action id, findings, the policy evaluation.
+    pub evidence: Map<String, Value>,
+}
+
+impl Decision {
+    pub fn deny(reason: impl Into<String>) -> Decision {
+        Decision { verdict: Verdict::Deny, reason: reason.into(), evidence: Map::new() }
+    }
+}
+
+/// Why a session must be stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interrupt {
+    pub reason: String,
+    pub evidence: Map<String, Value>,
+}
+
+/// Decides on tool calls.
 pub trait Decider: Send + Sync {
     fn decide(&self, request: &DecisionRequest) -> impl std::future::Future<Output = Decision> + Send;
+
+    /// Tokens a session's model calls used (from its usage events).
+    fn usage(&self, _tenant: &str, _session: &str, _tokens: u64) {}
+
+    /// A tool use that ran without asking; `Some` stops the session.
+    fn observe(&self, _request: &DecisionRequest) -> impl std::future::Future<Output = Option<Interrupt>> + Send {
+        std::future::ready(None)
+    }
 }
 
 /// Denies everything: what Vargate does when no policy is loaded.
@@ -46,6 +95,6 @@ pub const NO_POLICY: &str = "no policy loaded";
 
 impl Decider for FailClosed {
     async fn decide(&self, _request: &DecisionRequest) -> Decision {
-        Decision::Deny { reason: NO_POLICY.into() }
+        Decision::deny(NO_POLICY)
     }
 }

@@ -2,7 +2,8 @@
 //! tool call that waits on Vargate is put to the [`Decider`], and the answer is recorded *before* it is sent
 //! to the session.
 
-use crate::decision::{Decider, Decision, DecisionRequest, ToolCallKind};
+use crate::decision::{Decider, Decision, DecisionRequest, Interrupt, ToolCallKind, Verdict};
+use crate::redact::{redact_event, redact_only};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
@@ -15,6 +16,7 @@ use vargate_store::{NewRecord, Store, StoreError, TimelineFilter};
 pub const DECISION: &str = "vargate.decision";
 pub const DELIVERY_FAILED: &str = "vargate.delivery_failed";
 pub const GARBLED: &str = "vargate.garbled_frame";
+pub const INTERRUPT: &str = "vargate.interrupt";
 
 /// Most stream items recorded in one append.
 const MAX_BATCH: usize = 4096;
@@ -51,6 +53,18 @@ pub async fn ingest_session<D: Decider>(
     options: &WatchOptions,
 ) -> Result<IngestReport, IngestError> {
     let mut state = SessionState::load(store, tenant, session_id).await?;
+    // The agent a session runs, for the decider's per-agent history; a session we cannot read is still
+    // watched (its events say what they say), under an unknown agent.
+    state.agent = match client.get_session(session_id).await {
+        Ok(s) => s
+            .rest
+            .get("agent")
+            .and_then(|a| a.get("id").or(Some(a)))
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned(),
+        Err(_) => "unknown".to_owned(),
+    };
     let (tx, mut rx) = mpsc::channel::<StreamItem>(1024);
     let watcher = watch(client, session_id, options, tx);
     let consumer = async {
@@ -79,6 +93,10 @@ pub async fn ingest_session<D: Decider>(
 struct SessionState {
     tenant: String,
     session_id: String,
+    agent: String,
+    /// Whether Vargate interrupted the session's current run already (it does so once per run: the run ends,
+    /// and if the agent starts another and keeps going, it is interrupted again).
+    interrupted: bool,
     /// Event ids already in the log.
     recorded: HashSet<String>,
     /// Tool calls that wait on Vargate, by tool-use id, until answered.
@@ -92,6 +110,8 @@ impl SessionState {
         let mut state = SessionState {
             tenant: tenant.to_owned(),
             session_id: session_id.to_owned(),
+            agent: "unknown".to_owned(),
+            interrupted: false,
             recorded: HashSet::new(),
             waiting: HashMap::new(),
             answered: HashSet::new(),
@@ -114,6 +134,11 @@ impl SessionState {
                     && let Some(id) = p.get("tool_use_id").and_then(Value::as_str)
                 {
                     state.answered.insert(id.to_owned());
+                }
+                match entry.record.kind.as_str() {
+                    INTERRUPT => state.interrupted = true,
+                    "session.status_running" => state.interrupted = false,
+                    _ => {}
                 }
             }
         }
@@ -146,6 +171,8 @@ impl SessionState {
             match item {
                 StreamItem::Garbled { event, data, reason } => {
                     let payload = json!({ "event": event, "data": data, "note": reason });
+                    let aad = format!("garbled:{}", report.events + records.len() as u64);
+                    let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
                     records.push(self.record(GARBLED, &now(), "sse", "observed", payload));
                     report.garbled += 1;
                 }
@@ -160,6 +187,11 @@ impl SessionState {
                     let kind_name = event.event_type().to_owned();
                     // The raw object moves into the record: events can be large, and this is the hot path.
                     let SessionEvent { raw, kind } = event;
+                    if kind_name == "span.model_request_end" {
+                        let usage = raw.get("model_usage");
+                        let tokens = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
+                        decider.usage(&self.tenant, &self.session_id, tokens("input_tokens") + tokens("output_tokens"));
+                    }
                     let payload = match &kind {
                         EventKind::Malformed { reason } => {
                             report.malformed += 1;
@@ -167,6 +199,9 @@ impl SessionState {
                         }
                         _ => Value::Object(raw),
                     };
+                    // The sealed original is bound to the event's id (or, lacking one, its place and time).
+                    let aad = id.clone().unwrap_or_else(|| format!("{kind_name}@{ts}"));
+                    let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
                     records.push(self.record(&kind_name, &ts, "sse", "observed", payload));
                     events.push((id, kind, ts));
                 }
@@ -175,7 +210,12 @@ impl SessionState {
         report.events += records.len() as u64;
         store.append_batch(&self.tenant, records).await?;
         for (id, kind, ts) in events {
-            self.follow(id.as_deref(), &kind);
+            if matches!(kind, EventKind::Running) {
+                self.interrupted = false;
+            }
+            if let Some(observed) = self.follow(id.as_deref(), &kind, &ts) {
+                self.watch_behaviour(client, store, decider, &observed).await?;
+            }
             if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &kind {
                 for id in event_ids {
                     if let Some(request) = self.waiting.remove(id) {
@@ -188,40 +228,95 @@ impl SessionState {
         Ok(())
     }
 
-    /// Notes tool calls that will wait on Vargate, and answers seen on the wire.
-    fn follow(&mut self, id: Option<&str>, kind: &EventKind) {
-        let Some(id) = id else { return };
-        let waiting = match kind {
-            EventKind::ToolUse(t) if t.evaluated_permission == Some(vargate_agents::events::Permission::Ask) => {
-                Some((ToolCallKind::BuiltIn, t.name.clone(), t.input.clone()))
-            }
-            EventKind::McpToolUse(t) if t.evaluated_permission == Some(vargate_agents::events::Permission::Ask) => {
-                Some((ToolCallKind::Mcp, format!("{}/{}", t.mcp_server_name, t.name), t.input.clone()))
-            }
-            EventKind::CustomToolUse(t) => Some((ToolCallKind::Custom, t.name.clone(), t.input.clone())),
+    /// Notes tool calls that will wait on Vargate, and answers seen on the wire. Returns a tool use that ran
+    /// without asking, for the decider to watch.
+    fn follow(&mut self, id: Option<&str>, kind: &EventKind, ts: &str) -> Option<DecisionRequest> {
+        use vargate_agents::events::Permission;
+        let id = id?;
+        let (call, waits) = match kind {
+            EventKind::ToolUse(t) => (
+                (ToolCallKind::BuiltIn, t.name.clone(), t.input.clone()),
+                t.evaluated_permission == Some(Permission::Ask),
+            ),
+            EventKind::McpToolUse(t) => (
+                (ToolCallKind::Mcp, format!("{}/{}", t.mcp_server_name, t.name), t.input.clone()),
+                t.evaluated_permission == Some(Permission::Ask),
+            ),
+            EventKind::CustomToolUse(t) => ((ToolCallKind::Custom, t.name.clone(), t.input.clone()), true),
             EventKind::ToolConfirmation(c) => {
                 self.waiting.remove(&c.tool_use_id);
-                None
+                return None;
             }
             EventKind::CustomToolResult(r) => {
                 self.waiting.remove(&r.custom_tool_use_id);
-                None
+                return None;
             }
-            _ => None,
+            _ => return None,
         };
-        if let Some((kind, tool, input)) = waiting
-            && !self.answered.contains(id)
-        {
-            let request = DecisionRequest {
-                tenant: self.tenant.clone(),
-                session_id: self.session_id.clone(),
-                tool_use_id: id.to_owned(),
-                kind,
-                tool,
-                input,
-            };
+        let (kind, tool, input) = call;
+        let (redacted, _) = redact_only(&Value::Object(input.clone()));
+        let request = DecisionRequest {
+            tenant: self.tenant.clone(),
+            session_id: self.session_id.clone(),
+            agent: self.agent.clone(),
+            tool_use_id: id.to_owned(),
+            kind,
+            tool,
+            input,
+            redacted,
+            at: ts.to_owned(),
+        };
+        if !waits {
+            return Some(request);
+        }
+        if !self.answered.contains(id) {
             self.waiting.insert(id.to_owned(), request);
         }
+        None
+    }
+
+    /// Shows an unasked tool use to the decider; if it says the session must stop, records why, then
+    /// interrupts the session and tells the agent (once per run).
+    async fn watch_behaviour<D: Decider>(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        decider: &D,
+        request: &DecisionRequest,
+    ) -> Result<(), IngestError> {
+        let Some(Interrupt { reason, evidence }) = decider.observe(request).await else { return Ok(()) };
+        if self.interrupted {
+            return Ok(());
+        }
+        let mut payload = evidence;
+        payload.insert("tool_use_id".into(), json!(request.tool_use_id));
+        payload.insert("reason".into(), json!(reason));
+        self.interrupt(client, store, payload, &reason).await
+    }
+
+    /// Records an interrupt, then sends `user.interrupt` and a message saying why.
+    async fn interrupt(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        payload: serde_json::Map<String, Value>,
+        reason: &str,
+    ) -> Result<(), IngestError> {
+        store
+            .append(&self.tenant, self.record(INTERRUPT, &now(), "pipeline", "interrupt", Value::Object(payload)))
+            .await?;
+        self.interrupted = true;
+        let message = format!("Vargate interrupted this session: {reason}");
+        let events = [
+            json!({"type": "user.interrupt"}),
+            json!({"type": "user.message", "content": [{"type": "text", "text": message}]}),
+        ];
+        if let Err(e) = client.send_events(&self.session_id, &events).await {
+            tracing::error!(session = self.session_id, "delivering an interrupt failed: {e}");
+            let payload = json!({ "answer": events, "error": e.to_string() });
+            store.append(&self.tenant, self.record(DELIVERY_FAILED, &now(), "pipeline", "interrupt", payload)).await?;
+        }
+        Ok(())
     }
 
     /// Decides, records the decision durably, then answers the session. A failed delivery is recorded too; the
@@ -235,18 +330,18 @@ impl SessionState {
         ts: &str,
     ) -> Result<(), IngestError> {
         let decision = decider.decide(request).await;
-        let (verdict, reason) = match &decision {
-            Decision::Allow => ("allow", String::new()),
-            Decision::Deny { reason } => ("deny", reason.clone()),
+        let verdict = match decision.verdict {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
         };
-        let payload = json!({
-            "tool_use_id": request.tool_use_id,
-            "tool": request.tool,
-            "tool_kind": format!("{:?}", request.kind).to_lowercase(),
-            "input": Value::Object(request.input.clone()),
-            "reason": reason,
-        });
-        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
+        let mut payload = decision.evidence.clone();
+        payload.insert("tool_use_id".into(), json!(request.tool_use_id));
+        payload.insert("tool".into(), json!(request.tool));
+        payload.insert("tool_kind".into(), json!(request.kind.as_str()));
+        payload.insert("agent".into(), json!(request.agent));
+        payload.insert("params".into(), request.redacted.clone());
+        payload.insert("reason".into(), json!(decision.reason));
+        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, Value::Object(payload))).await?;
         self.answered.insert(request.tool_use_id.clone());
         let answer = answer_event(request, &decision);
         if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
@@ -264,21 +359,22 @@ impl SessionState {
 
 /// The event that carries a decision back to the session.
 fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
-    match (request.kind, decision) {
-        (ToolCallKind::Custom, Decision::Allow) => {
+    let reason = &decision.reason;
+    match (request.kind, decision.verdict) {
+        (ToolCallKind::Custom, Verdict::Allow) => {
             // Executing governed tools is the credential broker's job (a later issue); until it exists an
             // allowed custom call cannot run, and says so.
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
                    "content": [{"type": "text", "text": "allowed, but no executor is configured for this tool"}]})
         }
-        (ToolCallKind::Custom, Decision::Deny { reason }) => {
+        (ToolCallKind::Custom, Verdict::Deny) => {
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
                    "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
         }
-        (_, Decision::Allow) => {
+        (_, Verdict::Allow) => {
             json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id, "result": "allow"})
         }
-        (_, Decision::Deny { reason }) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
+        (_, Verdict::Deny) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
                    "result": "deny", "deny_message": format!("denied by Vargate: {reason}")}),
     }
 }

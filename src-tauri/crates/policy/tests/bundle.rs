@@ -65,7 +65,8 @@ fn a_bundle_without_the_decision_rule_is_invalid() {
 
 #[test]
 fn a_runaway_policy_is_stopped_and_is_an_error() {
-    let runaway = "count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0";
+    // 64M iterations that build nothing (so no memory grows) and never succeed.
+    let runaway = "some i in numbers.range(1, 8000)\n\tsome j in numbers.range(1, 8000)\n\ti * j < 0";
     let rule = |guard: &str| {
         format!(
             "package vargate.templates.slow\n\nimport rego.v1\n\nviolations contains {{\"id\": \"slow\", \"severity\": \"low\", \"reason\": \"r\"}} if {{\n\t{guard}\n\t{runaway}\n}}\n"
@@ -80,8 +81,8 @@ fn a_runaway_policy_is_stopped_and_is_an_error() {
     let err = decide(&bundle, input("slow", serde_json::json!({}), &["slow"]), false, || Ok(HistoryInput::default()))
         .unwrap_err();
     assert!(matches!(err, PolicyError::Evaluation { pass: 1, .. }), "{err}");
-    // Stopped near the limit (50 ms), not after the 16M iterations ran.
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    // Stopped near the limit (500 ms), not after the 64M iterations ran.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
 }
 
 #[test]

@@ -109,6 +109,42 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records of type `kind` whose payload member `field` (a plain member name) equals `value`, oldest
+    /// first, at most `limit`. A scan of the tenant's log: for rare look-ups such as `vargate replay`.
+    pub async fn find_records(
+        &self,
+        tenant: &str,
+        kind: &str,
+        field: &str,
+        value: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::InvalidRecord(format!("{field} is not a plain member name")));
+        }
+        let log = self.log(tenant).await?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, leaf FROM records WHERE log_id = ? AND json_extract(leaf, '$.type') = ? \
+               AND json_extract(leaf, '$.payload.' || ?) = ? ORDER BY idx LIMIT ?",
+        )
+        .bind(log.id)
+        .bind(kind)
+        .bind(field)
+        .bind(value)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(idx, leaf)| {
+                let record =
+                    AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
+                Ok(TimelineEntry { index: idx as u64, record })
+            })
+            .collect()
+    }
+}
+
 /// What a session's records are, by type and by decision.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFacets {

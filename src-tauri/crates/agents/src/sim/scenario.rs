@@ -10,13 +10,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The scenarios compiled into every simulator (file name without `.json` is not used; `name` is).
-const BUNDLED: [&str; 6] = [
+const BUNDLED: [&str; 10] = [
     include_str!("../../../../../tests/fixtures/scenarios/default.json"),
     include_str!("../../../../../tests/fixtures/scenarios/tool_use.json"),
     include_str!("../../../../../tests/fixtures/scenarios/custom_tool.json"),
     include_str!("../../../../../tests/fixtures/scenarios/mcp_tool.json"),
     include_str!("../../../../../tests/fixtures/scenarios/errors.json"),
     include_str!("../../../../../tests/fixtures/scenarios/budget.json"),
+    include_str!("../../../../../tests/fixtures/scenarios/risky_bash.json"),
+    include_str!("../../../../../tests/fixtures/scenarios/payments.json"),
+    include_str!("../../../../../tests/fixtures/scenarios/support_email.json"),
+    include_str!("../../../../../tests/fixtures/scenarios/exfiltration.json"),
 ];
 
 /// A scripted agent: `turns[i % turns.len()]` answers the i-th `user.message` of a session.
