@@ -12,7 +12,7 @@ use std::time::Duration;
 use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
 use vargate_agents::sim::{SimConfig, Simulator};
 use vargate_agents::stream::WatchOptions;
-use vargate_engine::{Governor, PolicySet, ingest_session};
+use vargate_engine::{ApprovalConfig, ApprovalEvent, Approvals, Governor, PolicySet, ingest_session};
 use vargate_store::{Store, TimelineFilter};
 
 use crate::output::{count, safe, say};
@@ -27,6 +27,7 @@ const SESSIONS: &[(&str, &str, usize, &str)] = &[
     ("payments", "payments", 1, "always_ask"),
     ("support", "support_email", 1, "always_ask"),
     ("editor", "custom_tool", 1, "always_ask"),
+    ("outreach", "outreach", 1, "always_ask"),
     ("observed", "exfiltration", 1, "always_allow"),
     ("errors", "errors", 3, "always_ask"),
 ];
@@ -48,7 +49,12 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
         active.bundle.hash().get(..12).unwrap_or_default(),
         safe(&active.profile.name)
     );
-    let governor = Arc::new(Governor::new(Arc::new(policies), store.clone()));
+    // The demo's reviewer: approves opening files in the editor through the queue's API (recorded as the
+    // approver, channel "app"), and leaves everything else to expire, so both outcomes show.
+    let config = ApprovalConfig { timeout: Duration::from_secs(3), ..ApprovalConfig::default() };
+    let approvals = Arc::new(Approvals::new(store.clone(), config));
+    let reviewer = tokio::spawn(demo_reviewer(approvals.clone()));
+    let governor = Arc::new(Governor::new(Arc::new(policies), store.clone()).with_approvals(approvals));
 
     let mut tasks = Vec::new();
     for (label, scenario, turns, permission) in SESSIONS {
@@ -68,6 +74,7 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
     }
     let _ = stop.send(true);
     printer.await??;
+    reviewer.abort();
 
     let mut failures = 0u64;
     for (label, session_id, result) in results {
@@ -99,6 +106,21 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
     }
     say!("check any of them offline: vargate verify {}/risky-bash.proof.json", out.display());
     Ok(())
+}
+
+/// Approves every request to open a file in the editor as "vargate-demo"; others are left to expire.
+async fn demo_reviewer(approvals: Arc<Approvals>) {
+    let mut changes = approvals.subscribe();
+    while let Ok(change) = changes.recv().await {
+        if let ApprovalEvent::Requested(row) = change
+            && row.tool == "open_in_editor"
+        {
+            let reason = "the demo's reviewer allows opening files";
+            if let Err(e) = approvals.decide(&row.id, true, "vargate-demo", "app", reason).await {
+                tracing::warn!("the demo reviewer could not approve {}: {e}", row.id);
+            }
+        }
+    }
 }
 
 async fn create_session(client: &Client, label: &str, scenario: &str, permission: &str) -> Result<String> {
@@ -236,7 +258,7 @@ fn what(r: &vargate_proof::AuditRecord) -> String {
         "vargate.decision" => format!(
             "{} {} — {}",
             p["tool"].as_str().unwrap_or_default(),
-            r.decision.to_uppercase(),
+            if r.decision == "require_approval" { "HOLD".to_owned() } else { r.decision.to_uppercase() },
             p["reason"].as_str().unwrap_or_default()
         ),
         "agent.tool_use" | "agent.custom_tool_use" | "agent.mcp_tool_use" => {

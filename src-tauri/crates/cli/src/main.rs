@@ -11,6 +11,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod approvals;
 mod demo;
 mod detect;
 mod import;
@@ -160,6 +161,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
     },
+    /// The approval queue: list, show, approve or deny tool calls held for a human.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Work with policy bundles: show the active one, run test cases.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -208,6 +212,59 @@ enum Command {
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApprovalsCommand {
+    /// List pending requests (newest first).
+    List {
+        /// Every request, decided ones too.
+        #[arg(long)]
+        all: bool,
+        /// As JSON, exactly as stored.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show one request with what a reviewer needs: tool, redacted parameters, findings, matched rules.
+    Show {
+        /// The request id (apr_…).
+        id: String,
+        /// As JSON, exactly as stored.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Approve requests; policy is evaluated again before the call goes ahead.
+    Approve {
+        /// Request ids (apr_…), one or more.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Why (recorded).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who approves (recorded) [default: $USER].
+        #[arg(long = "as", value_name = "NAME")]
+        approver: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Deny requests.
+    Deny {
+        /// Request ids (apr_…), one or more.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Why (recorded, and sent to the agent).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who denies (recorded) [default: $USER].
+        #[arg(long = "as", value_name = "NAME")]
+        approver: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -390,6 +447,20 @@ async fn run(command: Command) -> Result<()> {
             let drop_every = (drop_every > 0).then_some(drop_every);
             with_store_signing(&store, true, async |s| demo::run(s, &out, drop_every, policies).await).await
         }
+        Command::Approvals(ApprovalsCommand::List { all, json, store }) => {
+            with_store(&store, async |s| approvals::list(s, all, json).await).await
+        }
+        Command::Approvals(ApprovalsCommand::Show { id, json, store }) => {
+            with_store(&store, async |s| approvals::show(s, &id, json).await).await
+        }
+        Command::Approvals(ApprovalsCommand::Approve { ids, reason, approver, store }) => {
+            let approver = approver_name(approver)?;
+            with_store(&store, async |s| approvals::decide(s, &ids, true, &approver, &reason).await).await
+        }
+        Command::Approvals(ApprovalsCommand::Deny { ids, reason, approver, store }) => {
+            let approver = approver_name(approver)?;
+            with_store(&store, async |s| approvals::decide(s, &ids, false, &approver, &reason).await).await
+        }
         Command::Replay { action_id, tenant, store } => {
             with_store(&store, async |s| log::replay(s, &tenant, &action_id).await).await
         }
@@ -397,6 +468,14 @@ async fn run(command: Command) -> Result<()> {
             with_store_signing(&store, true, async |s| log::shred(s, &tenant, session.as_deref(), yes).await).await
         }
     }
+}
+
+/// The approver recorded for a CLI decision: `--as`, else the login name.
+fn approver_name(given: Option<String>) -> Result<String> {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .context("who is deciding? pass --as NAME (no USER in the environment)")
 }
 
 /// Opens the log, runs `body` on it, and closes it cleanly whatever `body` returned.

@@ -29,13 +29,27 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
     assert!(line("payments", "make_payment DENY — amount 25000 is over the hard cap 10000"), "{text}");
     assert!(line("risky-bash", "bash DENY — credential_access"), "{text}");
     assert!(line("support", "send_email DENY") && line("support", "payment_card"), "{text}");
-    assert!(line("editor", "needs a human's approval"), "{text}");
+    assert!(line("editor", "open_in_editor HOLD — held for a human's approval"), "{text}");
+    assert!(line("editor", "open_in_editor ALLOW — approved by vargate-demo via app"), "{text}");
+    assert!(line("outreach", "send_email DENY — no decision in time: the approval request expired"), "{text}");
     assert!(line("observed", "INTERRUPT — behavioural score"), "{text}");
     // The card number in the support e-mail is shown redacted, never in clear.
     assert!(!text.contains("4111 1111 1111 1111") && text.contains("[REDACTED:payment_card]"), "{text}");
     let mut proofs: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
     proofs.sort();
-    assert_eq!(proofs.len(), 7);
+    assert_eq!(proofs.len(), 8);
+    // The queue shows both requests, as the CLI sees it.
+    let out = vargate(dir.path()).args(["approvals", "list", "--all"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("approved  demo  open_in_editor") && listed.contains("expired   demo  send_email"),
+        "{listed}"
+    );
+    assert!(listed.ends_with("2 approval requests\n"), "{listed}");
+    let id = listed.split_whitespace().next().unwrap();
+    let out = vargate(dir.path()).args(["approvals", "approve", id, "--as", "carol"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is already"), "{}", String::from_utf8_lossy(&out.stderr));
     let key = vargate(dir.path()).args(["log", "key", "--tenant", "demo"]).output().unwrap();
     assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
     let key = String::from_utf8(key.stdout).unwrap();

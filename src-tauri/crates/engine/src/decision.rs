@@ -50,6 +50,8 @@ impl ToolCallKind {
 pub enum Verdict {
     Allow,
     Deny,
+    /// Held for a human: the call waits in the decider's approval queue.
+    Hold,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +79,17 @@ pub struct Interrupt {
 /// Decides on tool calls.
 pub trait Decider: Send + Sync {
     fn decide(&self, request: &DecisionRequest) -> impl std::future::Future<Output = Decision> + Send;
+
+    /// The queue held calls wait in; without one, a hold is a deny.
+    fn approvals(&self) -> Option<&crate::approvals::Approvals> {
+        None
+    }
+
+    /// Re-evaluates a held call when its approval is resolved: policy may have changed, or the agent may
+    /// have done more since. The default denies.
+    fn recheck(&self, _held: &vargate_store::ApprovalRow) -> impl std::future::Future<Output = Decision> + Send {
+        std::future::ready(Decision::deny("no decider to re-evaluate the approved call"))
+    }
 
     /// Tokens a session's model calls used (from its usage events).
     fn usage(&self, _tenant: &str, _session: &str, _tokens: u64) {}

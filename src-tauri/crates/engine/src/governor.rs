@@ -30,6 +30,7 @@ pub const INTERRUPT_SCORE: f64 = 80.0;
 pub struct Governor {
     policies: Arc<PolicySet>,
     store: Store,
+    approvals: Option<Arc<crate::approvals::Approvals>>,
     state: Mutex<State>,
     behaviour: BehaviourConfig,
 }
@@ -53,7 +54,19 @@ struct Analysis {
 
 impl Governor {
     pub fn new(policies: Arc<PolicySet>, store: Store) -> Governor {
-        Governor { policies, store, state: Mutex::new(State::default()), behaviour: BehaviourConfig::default() }
+        Governor {
+            policies,
+            store,
+            approvals: None,
+            state: Mutex::new(State::default()),
+            behaviour: BehaviourConfig::default(),
+        }
+    }
+
+    /// Holds calls that need a human in `approvals` (without a queue they are denied).
+    pub fn with_approvals(mut self, approvals: Arc<crate::approvals::Approvals>) -> Governor {
+        self.approvals = Some(approvals);
+        self
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -195,9 +208,27 @@ impl Governor {
             history: None,
             pass: 1,
         };
-        let has_violations = self.state().history.violations_24h(&request.tenant, &request.agent, at_ms) > 0;
-        let snapshot =
-            self.state().history.snapshot(&request.tenant, &request.agent, &request.session_id, &request.tool, at_ms);
+        let mut decision =
+            self.evaluate(&active, input, &request.tenant, &request.agent, &request.session_id, at_ms)?;
+        let findings = json!({"pii": analysis.pii, "dangerous": analysis.dangerous, "behaviour_score": score, "anomalies": anomalies});
+        decision.evidence.insert("findings".into(), findings);
+        Ok(decision)
+    }
+
+    /// Pass 1 (and 2) on `active` (whose bundle the caller recorded), the decision, and the history it leaves.
+    fn evaluate(
+        &self,
+        active: &crate::policy_set::Active,
+        input: PolicyInput,
+        tenant: &str,
+        agent: &str,
+        session: &str,
+        at_ms: u64,
+    ) -> Result<Decision, String> {
+        let action_id = input.action.id.clone();
+        let tool = input.action.tool.clone();
+        let has_violations = self.state().history.violations_24h(tenant, agent, at_ms) > 0;
+        let snapshot = self.state().history.snapshot(tenant, agent, session, &tool, at_ms);
         let evaluation = catch_unwind(AssertUnwindSafe(|| {
             vargate_policy::decide(&active.bundle, input, has_violations, || Ok(snapshot))
         }))
@@ -207,7 +238,9 @@ impl Governor {
         let (verdict, reason) = match policy.decision {
             vargate_policy::Verdict::Allow => (Verdict::Allow, "allowed by policy".to_owned()),
             vargate_policy::Verdict::Deny => (Verdict::Deny, policy.reasons.join("; ")),
-            // Approvals arrive with the approval queue; until then a call that needs a human is denied.
+            vargate_policy::Verdict::RequireApproval if self.approvals.is_some() => {
+                (Verdict::Hold, format!("held for a human's approval: {}", policy.reasons.join("; ")))
+            }
             vargate_policy::Verdict::RequireApproval => (
                 Verdict::Deny,
                 format!("needs a human's approval ({}), and no approver is configured", policy.reasons.join("; ")),
@@ -215,18 +248,14 @@ impl Governor {
         };
         let entry = crate::history::Entry {
             at_ms,
-            tool: request.tool.clone(),
+            tool,
             denied: verdict == Verdict::Deny,
             violation: !policy.violations.is_empty(),
             high_value: policy.risk_indicators.iter().any(|r| r == "high_value"),
         };
-        self.state().history.record(&request.tenant, &request.agent, entry);
+        self.state().history.record(tenant, agent, entry);
         let mut evidence = Map::new();
         evidence.insert("action_id".into(), json!(action_id));
-        evidence.insert(
-            "findings".into(),
-            json!({"pii": analysis.pii, "dangerous": analysis.dangerous, "behaviour_score": score, "anomalies": anomalies}),
-        );
         evidence.insert("policy".into(), serde_json::to_value(policy).map_err(|e| e.to_string())?);
         evidence.insert(
             "evaluation".into(),
@@ -237,6 +266,31 @@ impl Governor {
 }
 
 impl Decider for Governor {
+    fn approvals(&self) -> Option<&crate::approvals::Approvals> {
+        self.approvals.as_deref()
+    }
+
+    /// The held call's recorded policy input, evaluated again on the active bundle with today's history.
+    async fn recheck(&self, held: &vargate_store::ApprovalRow) -> Decision {
+        let now = crate::ingest::now();
+        let active = self.policies.active();
+        let result = async {
+            self.record_bundle(&held.tenant, &active.bundle, &now).await?;
+            let input: PolicyInput = serde_json::from_value(held.details["pass1_input"].clone())
+                .map_err(|e| format!("the held call's policy input is unreadable: {e}"))?;
+            let (at_ms, _, _) = parse_time(&now)?;
+            self.evaluate(&active, input, &held.tenant, &held.agent, &held.session_id, at_ms)
+        };
+        match result.await {
+            Ok(decision) => decision,
+            Err(cause) => {
+                let mut decision = Decision::deny(format!("denied on a fault: {cause}"));
+                decision.evidence.insert("fault".into(), json!(cause));
+                decision
+            }
+        }
+    }
+
     fn usage(&self, tenant: &str, session: &str, tokens: u64) {
         self.state().history.add_tokens(tenant, session, tokens);
     }
@@ -280,7 +334,9 @@ impl Decider for Governor {
         evidence.insert("threshold".into(), json!(threshold));
         evidence.insert("tool".into(), json!(request.tool));
         evidence.insert("params".into(), request.redacted.clone());
-        let what = analysis.dangerous.iter().map(|f| f.rule.to_string()).collect::<Vec<_>>().join(", ");
+        let rules: Vec<String> = analysis.dangerous.iter().map(|f| f.rule.to_string()).collect();
+        let what =
+            if rules.is_empty() { "after earlier findings in this session".to_owned() } else { rules.join(", ") };
         Some(Interrupt {
             reason: format!("behavioural score {score:.0} reached the threshold {threshold:.0} ({what})"),
             evidence,

@@ -2,6 +2,7 @@
 //! tool call that waits on Vargate is put to the [`Decider`], and the answer is recorded *before* it is sent
 //! to the session.
 
+use crate::approvals::{ApprovalError, Approvals, resolution_evidence};
 use crate::decision::{Decider, Decision, DecisionRequest, Interrupt, ToolCallKind, Verdict};
 use crate::redact::{redact_event, redact_only};
 use serde_json::{Value, json};
@@ -10,6 +11,7 @@ use tokio::sync::mpsc;
 use vargate_agents::client::{Client, ClientError};
 use vargate_agents::events::{EventKind, SessionEvent, StopReason};
 use vargate_agents::stream::{StreamItem, WatchEnd, WatchOptions, watch};
+use vargate_store::ApprovalRow;
 use vargate_store::{NewRecord, Store, StoreError, TimelineFilter};
 
 /// Record type of Vargate's own decisions, and of frames that were not events.
@@ -69,17 +71,56 @@ pub async fn ingest_session<D: Decider>(
     let watcher = watch(client, session_id, options, tx);
     let consumer = async {
         let mut report = IngestReport::default();
-        // Whatever has arrived is recorded in one durable append: under load this is what keeps ingest at
-        // group-commit speed instead of one commit per event.
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(item) => batch.push(item),
-                    Err(_) => break,
+        // Held calls wait in the approval queue beside the event stream, so that a pending approval never
+        // stalls the recording of events; held calls of an earlier run are waited on again.
+        let mut waits: tokio::task::JoinSet<(String, Result<ApprovalRow, ApprovalError>)> = tokio::task::JoinSet::new();
+        let queue = decider.approvals().cloned();
+        let spawn_waits = |waits: &mut tokio::task::JoinSet<_>, ids: Vec<String>| {
+            for id in ids {
+                match &queue {
+                    Some(q) => {
+                        let q = q.clone();
+                        waits.spawn(async move {
+                            let result = q.wait(&id).await;
+                            (id, result)
+                        });
+                    }
+                    None => tracing::warn!("approval {id} cannot be waited on: no approval queue"),
                 }
             }
-            state.handle(client, store, decider, batch, &mut report).await?;
+        };
+        spawn_waits(&mut waits, state.held.keys().cloned().collect());
+        let mut streaming = true;
+        while streaming || !waits.is_empty() {
+            tokio::select! {
+                item = rx.recv(), if streaming => match item {
+                    Some(first) => {
+                        // Whatever has arrived is recorded in one durable append: under load this is what
+                        // keeps ingest at group-commit speed instead of one commit per event.
+                        let mut batch = vec![first];
+                        while batch.len() < MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(item) => batch.push(item),
+                                Err(_) => break,
+                            }
+                        }
+                        state.handle(client, store, decider, batch, &mut report).await?;
+                        spawn_waits(&mut waits, std::mem::take(&mut state.new_holds));
+                    }
+                    None => {
+                        streaming = false;
+                        // The session is over: what still waits can never be answered.
+                        waits.abort_all();
+                        state.end_held(store, queue.as_ref()).await?;
+                    }
+                },
+                Some(done) = waits.join_next(), if !waits.is_empty() => {
+                    if let Ok((id, result)) = done {
+                        state.conclude(client, store, decider, &id, result).await?;
+                        report.decisions += 1;
+                    }
+                }
+            }
         }
         Ok::<_, IngestError>(report)
     };
@@ -90,9 +131,25 @@ pub async fn ingest_session<D: Decider>(
 }
 
 /// What ingest knows about one session.
+/// A held call: what answering it needs, from its decision record.
+#[derive(Debug, Clone)]
+struct Held {
+    tool_use_id: String,
+    /// The action the hold decided on; its conclusion is the same action.
+    action_id: String,
+    kind: ToolCallKind,
+    tool: String,
+    agent: String,
+    params: Value,
+}
+
 struct SessionState {
     tenant: String,
     session_id: String,
+    /// Calls held for approval, by approval id, until concluded.
+    held: HashMap<String, Held>,
+    /// Approval ids held by the last batch, not yet waited on.
+    new_holds: Vec<String>,
     agent: String,
     /// Whether Vargate interrupted the session's current run already (it does so once per run: the run ends,
     /// and if the agent starts another and keeps going, it is interrupted again).
@@ -115,6 +172,8 @@ impl SessionState {
             recorded: HashSet::new(),
             waiting: HashMap::new(),
             answered: HashSet::new(),
+            held: HashMap::new(),
+            new_holds: Vec::new(),
         };
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
         loop {
@@ -134,6 +193,13 @@ impl SessionState {
                     && let Some(id) = p.get("tool_use_id").and_then(Value::as_str)
                 {
                     state.answered.insert(id.to_owned());
+                    // A hold is pending until a later decision record of the same call concludes it.
+                    state.held.retain(|_, h| h.tool_use_id != id);
+                    if entry.record.decision == "require_approval"
+                        && let Some(approval) = p.get("approval_id").and_then(Value::as_str)
+                    {
+                        state.held.insert(approval.to_owned(), Held::from_record(p));
+                    }
                 }
                 match entry.record.kind.as_str() {
                     INTERRUPT => state.interrupted = true,
@@ -329,21 +395,39 @@ impl SessionState {
         request: &DecisionRequest,
         ts: &str,
     ) -> Result<(), IngestError> {
-        let decision = decider.decide(request).await;
+        let mut decision = decider.decide(request).await;
+        if decision.verdict == Verdict::Hold {
+            match decider.approvals() {
+                Some(queue) => match self.hold(store, queue, request, &decision, ts).await {
+                    Ok(()) => return Ok(()),
+                    Err(cause) => {
+                        decision = Decision::deny(format!("denied on a fault: queueing the approval failed: {cause}"));
+                    }
+                },
+                None => decision = Decision::deny("held for approval, but there is no approval queue"),
+            }
+        }
+        self.record_and_answer(client, store, request, &decision, ts).await
+    }
+
+    /// Records the decision on a call, then sends the answer.
+    async fn record_and_answer(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        request: &DecisionRequest,
+        decision: &Decision,
+        ts: &str,
+    ) -> Result<(), IngestError> {
         let verdict = match decision.verdict {
             Verdict::Allow => "allow",
             Verdict::Deny => "deny",
+            Verdict::Hold => "require_approval",
         };
-        let mut payload = decision.evidence.clone();
-        payload.insert("tool_use_id".into(), json!(request.tool_use_id));
-        payload.insert("tool".into(), json!(request.tool));
-        payload.insert("tool_kind".into(), json!(request.kind.as_str()));
-        payload.insert("agent".into(), json!(request.agent));
-        payload.insert("params".into(), request.redacted.clone());
-        payload.insert("reason".into(), json!(decision.reason));
-        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, Value::Object(payload))).await?;
+        let payload = decision_payload(request, decision);
+        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
         self.answered.insert(request.tool_use_id.clone());
-        let answer = answer_event(request, &decision);
+        let answer = answer_event(request, decision);
         if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
             tracing::error!(
                 session = self.session_id,
@@ -357,6 +441,189 @@ impl SessionState {
     }
 }
 
+impl SessionState {
+    /// Records the hold (the decision record, then the queue's row) and leaves the call waiting.
+    async fn hold(
+        &mut self,
+        store: &Store,
+        queue: &Approvals,
+        request: &DecisionRequest,
+        decision: &Decision,
+        ts: &str,
+    ) -> Result<(), IngestError> {
+        let approval_id = format!("apr_{:016x}{:08x}", rand::random::<u64>(), rand::random::<u32>());
+        let mut decision = decision.clone();
+        decision.evidence.insert("approval_id".into(), json!(approval_id));
+        let payload = decision_payload(request, &decision);
+        store.append(&self.tenant, self.record(DECISION, ts, "pipeline", "require_approval", payload.clone())).await?;
+        self.answered.insert(request.tool_use_id.clone());
+        let e = &decision.evidence;
+        let row = ApprovalRow {
+            id: approval_id.clone(),
+            tenant: self.tenant.clone(),
+            session_id: self.session_id.clone(),
+            tool_use_id: request.tool_use_id.clone(),
+            action_id: e.get("action_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            agent: request.agent.clone(),
+            tool: request.tool.clone(),
+            details: json!({
+                "tool_kind": request.kind.as_str(),
+                "params": request.redacted,
+                "reason": decision.reason,
+                "findings": e.get("findings"),
+                "policy": e.get("policy"),
+                "pass1_input": e.get("evaluation").and_then(|v| v.get("pass1_input")),
+            }),
+            requested_at: now(),
+            expires_at: crate::approvals::deadline(queue.config().timeout),
+            status: "pending".into(),
+            decided_by: None,
+            channel: None,
+            reason: None,
+            decided_at: None,
+        };
+        self.held.insert(approval_id.clone(), Held::from_record(&payload));
+        if let Err(e) = queue.open(row).await {
+            // The hold is recorded but could not be queued: conclude it now, as a deny with the cause.
+            self.conclude_with(store, &approval_id, &e.to_string()).await?;
+            return Ok(());
+        }
+        self.new_holds.push(approval_id);
+        Ok(())
+    }
+
+    /// A held call's approval was resolved (or could not be waited on): re-evaluate when approved, then
+    /// record the final decision and answer the session.
+    async fn conclude<D: Decider>(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        decider: &D,
+        approval_id: &str,
+        result: Result<ApprovalRow, ApprovalError>,
+    ) -> Result<(), IngestError> {
+        let Some(held) = self.held.remove(approval_id) else { return Ok(()) };
+        let decision = match result {
+            Err(e) => deny_with(format!("denied on a fault: waiting for approval {approval_id} failed: {e}"), None),
+            Ok(row) => {
+                let who = format!(
+                    "{} via {}",
+                    row.decided_by.clone().unwrap_or_default(),
+                    row.channel.clone().unwrap_or_default()
+                );
+                let said = row.reason.clone().filter(|r| !r.is_empty()).map(|r| format!(": {r}")).unwrap_or_default();
+                let mut decision = match row.status.as_str() {
+                    "approved" => {
+                        let recheck = decider.recheck(&row).await;
+                        match recheck.verdict {
+                            Verdict::Allow | Verdict::Hold => Decision {
+                                verdict: Verdict::Allow,
+                                reason: format!("approved by {who}{said}"),
+                                evidence: recheck.evidence,
+                            },
+                            Verdict::Deny => Decision {
+                                verdict: Verdict::Deny,
+                                reason: format!("approved by {who}, but policy now denies: {}", recheck.reason),
+                                evidence: recheck.evidence,
+                            },
+                        }
+                    }
+                    "denied" => deny_with(format!("denied by {who}{said}"), None),
+                    _ => deny_with(format!("no decision in time: the approval request expired{said}"), None),
+                };
+                decision.evidence.insert("approval".into(), resolution_evidence(&row));
+                decision
+            }
+        };
+        let mut decision = decision;
+        decision.evidence.insert("action_id".into(), json!(held.action_id));
+        let request = held.request(&self.tenant, &self.session_id);
+        self.record_and_answer(client, store, &request, &decision, &now()).await
+    }
+
+    /// Concludes a hold without waiting (its queueing failed): a deny recorded with the cause.
+    async fn conclude_with(&mut self, store: &Store, approval_id: &str, cause: &str) -> Result<(), IngestError> {
+        let Some(held) = self.held.remove(approval_id) else { return Ok(()) };
+        let mut decision = deny_with(format!("denied on a fault: {cause}"), None);
+        decision.evidence.insert("action_id".into(), json!(held.action_id));
+        let request = held.request(&self.tenant, &self.session_id);
+        let payload = decision_payload(&request, &decision);
+        store.append(&self.tenant, self.record(DECISION, &now(), "pipeline", "deny", payload)).await?;
+        Ok(())
+    }
+
+    /// The session ended while calls were held: each is expired, and the final decision recorded.
+    async fn end_held(&mut self, store: &Store, queue: Option<&Approvals>) -> Result<(), IngestError> {
+        let ids: Vec<String> = self.held.keys().cloned().collect();
+        for id in ids {
+            let row = match queue {
+                Some(q) => q.expire(&id, "the session ended before a decision").await,
+                None => Err(ApprovalError::Unknown(id.clone())),
+            };
+            let Some(held) = self.held.remove(&id) else { continue };
+            let mut decision =
+                deny_with("no decision: the session ended while the call waited for approval".into(), None);
+            if let Ok(row) = &row {
+                decision.evidence.insert("approval".into(), resolution_evidence(row));
+            }
+            decision.evidence.insert("action_id".into(), json!(held.action_id));
+            let request = held.request(&self.tenant, &self.session_id);
+            let payload = decision_payload(&request, &decision);
+            store.append(&self.tenant, self.record(DECISION, &now(), "pipeline", "deny", payload)).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Held {
+    fn from_record(p: &Value) -> Held {
+        let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let kind = match p.get("tool_kind").and_then(Value::as_str) {
+            Some("builtin") => ToolCallKind::BuiltIn,
+            Some("mcp") => ToolCallKind::Mcp,
+            _ => ToolCallKind::Custom,
+        };
+        Held {
+            tool_use_id: s("tool_use_id"),
+            action_id: s("action_id"),
+            kind,
+            tool: s("tool"),
+            agent: s("agent"),
+            params: p.get("params").cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    fn request(&self, tenant: &str, session: &str) -> DecisionRequest {
+        DecisionRequest {
+            tenant: tenant.to_owned(),
+            session_id: session.to_owned(),
+            agent: self.agent.clone(),
+            tool_use_id: self.tool_use_id.clone(),
+            kind: self.kind,
+            tool: self.tool.clone(),
+            input: serde_json::Map::new(),
+            redacted: self.params.clone(),
+            at: now(),
+        }
+    }
+}
+
+fn deny_with(reason: String, evidence: Option<serde_json::Map<String, Value>>) -> Decision {
+    Decision { verdict: Verdict::Deny, reason, evidence: evidence.unwrap_or_default() }
+}
+
+/// The decision record's payload: the decider's evidence, then what the call was.
+fn decision_payload(request: &DecisionRequest, decision: &Decision) -> Value {
+    let mut payload = decision.evidence.clone();
+    payload.insert("tool_use_id".into(), json!(request.tool_use_id));
+    payload.insert("tool".into(), json!(request.tool));
+    payload.insert("tool_kind".into(), json!(request.kind.as_str()));
+    payload.insert("agent".into(), json!(request.agent));
+    payload.insert("params".into(), request.redacted.clone());
+    payload.insert("reason".into(), json!(decision.reason));
+    Value::Object(payload)
+}
+
 /// The event that carries a decision back to the session.
 fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
     let reason = &decision.reason;
@@ -365,12 +632,19 @@ fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
             // Executing governed tools is the credential broker's job (a later issue); until it exists an
             // allowed custom call cannot run, and says so.
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
-                   "content": [{"type": "text", "text": "allowed, but no executor is configured for this tool"}]})
+                   "content": [{"type": "text", "text": format!("allowed by Vargate, but no executor is configured for tool {}", request.tool)}]})
         }
         (ToolCallKind::Custom, Verdict::Deny) => {
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
                    "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
         }
+        // A hold is never answered; it is concluded first. Should one reach here, it is a deny.
+        (ToolCallKind::Custom, Verdict::Hold) => {
+            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
+                   "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
+        }
+        (_, Verdict::Hold) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
+                   "result": "deny", "deny_message": format!("denied by Vargate: {reason}")}),
         (_, Verdict::Allow) => {
             json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id, "result": "allow"})
         }
@@ -379,6 +653,7 @@ fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
     }
 }
 
-fn now() -> String {
+/// The current time, RFC 3339 in UTC.
+pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -9,6 +9,7 @@
 //! Invariant: fail closed. Any fault in detectors, policy or storage is a deny recorded with its cause;
 //! without a policy, [`FailClosed`] denies everything; a decision that cannot be recorded is never an allow.
 
+pub mod approvals;
 pub mod decision;
 pub mod governor;
 mod history;
@@ -17,6 +18,7 @@ pub mod policy_set;
 pub mod redact;
 pub mod replay;
 
+pub use approvals::{ApprovalConfig, ApprovalEvent, Approvals};
 pub use decision::{Decider, Decision, DecisionRequest, FailClosed, Interrupt, Verdict};
 pub use governor::Governor;
 pub use ingest::{IngestReport, ingest_session};

@@ -289,3 +289,147 @@ async fn an_edited_bundle_is_loaded_only_when_valid() {
     assert!(err.contains("user/faulty.rego:"), "{err}");
     assert_eq!(set.active().bundle.hash(), second, "a bad bundle never replaces the active one");
 }
+
+/// The approval queue across processes and restarts: a call held by one run is approved from another store
+/// handle (as the CLI does), the next run of ingest picks the hold up, records the approver and channel,
+/// re-evaluates and answers; a call nobody decides expires into a recorded deny.
+#[tokio::test]
+async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
+    use vargate_engine::{ApprovalConfig, Approvals};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let scenarios = tempfile::tempdir().unwrap();
+    let steps = json!([
+        {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
+        {"type": "message", "text": "opened"}
+    ]);
+    std::fs::write(scenarios.path().join("s.json"), scenario("hold", steps).to_string()).unwrap();
+    let sim = Simulator::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() },
+    )
+    .await
+    .unwrap();
+    let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
+    let mut metadata = Map::new();
+    metadata.insert("sim_scenario".into(), json!("hold"));
+    let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
+                            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
+    let agent = client
+        .create_agent(&AgentParams {
+            name: "a".into(),
+            model: json!("claude-sonnet-4-5"),
+            tools,
+            metadata,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let env = client.create_environment(&EnvironmentParams { name: "e".into(), ..Default::default() }).await.unwrap();
+    let new_session = || async {
+        client
+            .create_session(&SessionParams {
+                agent: json!(agent.id),
+                environment_id: env.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    };
+    let governor = |timeout: u64| {
+        let config =
+            ApprovalConfig { timeout: Duration::from_secs(timeout), poll: Duration::from_millis(50), webhook: None };
+        Governor::new(demo_policies(), store.clone()).with_approvals(Arc::new(Approvals::new(store.clone(), config)))
+    };
+    let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
+    let options = WatchOptions { max_reconnects: Some(20) };
+    let pending = || async { store.approvals(true).await.unwrap() };
+
+    // Run 1: the call is held; the process stops while it waits.
+    let session = new_session().await;
+    let first = governor(60);
+    client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
+    let run = ingest_session(&client, &store, TENANT, &session, &first, &options);
+    let held = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                _ = &mut run => panic!("ingest ended"),
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                    if let Some(row) = pending().await.into_iter().next() { return row; }
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!((held.tool.as_str(), held.status.as_str()), ("open_in_editor", "pending"));
+    let hold = decisions(&store, &session).await;
+    assert_eq!(hold.last().unwrap().record.decision, "require_approval");
+
+    // Another process approves (its own store handle on the same database, as `vargate approvals approve`).
+    let other = open_store(dir.path()).await;
+    Approvals::new(other.clone(), ApprovalConfig::default())
+        .decide(&held.id, true, "alice", "cli", "fine")
+        .await
+        .unwrap();
+    let again =
+        Approvals::new(other.clone(), ApprovalConfig::default()).decide(&held.id, false, "bob", "cli", "").await;
+    assert!(again.is_err(), "one resolution wins");
+    other.close().await;
+
+    // Run 2 (a restart): the hold is picked up, concluded with the approver and channel, and answered.
+    let second = governor(60);
+    let waiter = async {
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if decisions(&store, &session).await.len() == 2 {
+                break;
+            }
+        }
+        client.delete_session(&session).await.unwrap();
+    };
+    let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &second, &options), waiter);
+    ran.unwrap();
+    let decided = decisions(&store, &session).await;
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    let last = &decided[1].record;
+    assert_eq!(last.decision, "allow");
+    assert_eq!(last.payload["approval"]["approver"], "alice");
+    assert_eq!(last.payload["approval"]["channel"], "cli");
+    assert!(last.payload["reason"].as_str().unwrap().starts_with("approved by alice via cli"));
+    // Re-evaluated at approval time: the recheck's evaluation is recorded.
+    assert!(last.payload["evaluation"]["bundle_hash"].is_string());
+    let results = store
+        .timeline(
+            TENANT,
+            &session,
+            &TimelineFilter { types: vec!["user.custom_tool_result".into()], limit: 10, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 1, "answered exactly once");
+
+    // Nobody decides: the request expires into a recorded deny.
+    let session = new_session().await;
+    let third = governor(1);
+    client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
+    let waiter = async {
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if decisions(&store, &session).await.len() == 2 {
+                break;
+            }
+        }
+        client.delete_session(&session).await.unwrap();
+    };
+    let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &third, &options), waiter);
+    ran.unwrap();
+    let decided = decisions(&store, &session).await;
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert_eq!(decided[1].record.decision, "deny");
+    assert_eq!(decided[1].record.payload["approval"]["status"], "expired");
+    assert!(pending().await.is_empty());
+    sim.shutdown().await;
+}

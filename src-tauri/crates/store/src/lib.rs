@@ -8,6 +8,7 @@
 //!
 //! Invariant: this crate knows SQLite and the keychain, and nothing of HTTP, Tauri or the managed-agents API.
 
+mod approvals;
 mod error;
 pub mod integrity;
 pub mod keychain;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use writer::WriterStats;
 
+pub use approvals::{ApprovalRow, Resolution};
 pub use error::StoreError;
 pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use seal::{Sealed, Shredded};

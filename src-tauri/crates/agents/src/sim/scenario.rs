@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The scenarios compiled into every simulator (file name without `.json` is not used; `name` is).
-const BUNDLED: [&str; 10] = [
+const BUNDLED: [&str; 11] = [
     include_str!("../../../../../tests/fixtures/scenarios/default.json"),
     include_str!("../../../../../tests/fixtures/scenarios/tool_use.json"),
     include_str!("../../../../../tests/fixtures/scenarios/custom_tool.json"),
@@ -21,6 +21,7 @@ const BUNDLED: [&str; 10] = [
     include_str!("../../../../../tests/fixtures/scenarios/payments.json"),
     include_str!("../../../../../tests/fixtures/scenarios/support_email.json"),
     include_str!("../../../../../tests/fixtures/scenarios/exfiltration.json"),
+    include_str!("../../../../../tests/fixtures/scenarios/outreach.json"),
 ];
 
 /// A scripted agent: `turns[i % turns.len()]` answers the i-th `user.message` of a session.
