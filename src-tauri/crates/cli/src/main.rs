@@ -401,10 +401,24 @@ impl StoreArgs {
             bail!("the data directory {} is not a directory; pass --data-dir with a directory", dir.display());
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
-        if let Some(warning) = self.keystore.warning().filter(|_| signs) {
-            eprintln!("warning: {warning}");
-        }
-        Store::open(&dir.join("vargate.db"), Arc::new(Keychain::lazy(self.keystore.clone())), StoreOptions::default())
+        let keychain = if signs {
+            if let Some(warning) = self.keystore.warning() {
+                eprintln!("warning: {warning}");
+            }
+            // Commands that sign connect now, so that a keystore that cannot be reached is one clear line
+            // before any work starts (not a failure per session, minutes in).
+            let kind = self.keystore.clone();
+            tokio::task::spawn_blocking(move || {
+                let keychain = Keychain::open(kind)?;
+                // Some keystores connect only on first use: ask for a key that does not exist.
+                vargate_store::KeySource::find(&keychain, "vargate-keystore-probe")?;
+                Ok::<_, vargate_store::KeyError>(keychain)
+            })
+            .await??
+        } else {
+            Keychain::lazy(self.keystore.clone())
+        };
+        Store::open(&dir.join("vargate.db"), Arc::new(keychain), StoreOptions::default())
             .await
             .with_context(|| format!("opening the audit log in {}", dir.display()))
     }

@@ -93,6 +93,16 @@ fn errors_are_one_line_with_each_cause_once() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("keyutils") && err.contains("insecure-file:DIR"), "{err}");
     assert!(each_cause_once(&err), "{err}");
+    // The demo, tried without a keychain, says the same in one line before it starts anything.
+    let out = env
+        .command()
+        .args(["demo", "--out", env.path("demo").to_str().unwrap(), "--keystore", "secret-service"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", env.path("no-bus").display()))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!((out.status.code(), err.lines().count()), (Some(1), 1), "{err}");
+    assert!(err.contains("--keystore") && out.stdout.is_empty(), "{err}");
     // A database path that cannot be opened.
     let env = Env::new();
     std::fs::create_dir_all(env.path("data/vargate.db")).unwrap();

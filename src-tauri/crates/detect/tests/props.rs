@@ -71,3 +71,13 @@ fn pathological_inputs() {
         check_text(&s);
     }
 }
+
+/// Deeply nested groups and substitutions must not exhaust the stack: recursion is bounded by depth, not by
+/// the input's nesting.
+#[test]
+fn deep_nesting_is_bounded() {
+    for (open, close) in [("(", ")"), ("{ ", "; }"), ("$(", ")"), ("\"$(", ")\"")] {
+        let s = format!("{}ls{}", open.repeat(20_000), close.repeat(20_000));
+        check_command(&s);
+    }
+}
