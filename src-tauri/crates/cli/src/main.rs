@@ -140,21 +140,12 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Crypto-shred a tenant's sealed PII (its data key), or one session's: the originals can never be read
-    /// again, while every record and proof stays valid.
-    Shred {
-        /// The tenant whose data to shred.
-        #[arg(long)]
-        tenant: String,
-        /// Only this session's sealed data.
-        #[arg(long)]
-        session: Option<String>,
-        /// Confirms the erasure, which cannot be undone.
-        #[arg(long)]
-        yes: bool,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    /// Tenants' data: crypto-shredding.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Act on a live managed-agents session (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Run the detectors over JSON Lines of {"id","command"} or {"id","text"}: one JSON result line each.
     Detect {
         /// The JSON Lines file, or - for standard input.
@@ -212,6 +203,41 @@ enum Command {
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Crypto-shred a tenant's sealed PII (its data key), or one session's: the originals can never be read
+    /// again, while every record and proof stays valid.
+    Shred {
+        /// The tenant whose data to shred.
+        #[arg(long)]
+        tenant: String,
+        /// Only this session's sealed data.
+        #[arg(long)]
+        session: Option<String>,
+        /// Confirms the erasure, which cannot be undone.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// The kill switch: interrupt the session now and tell the agent why. The process that ingests the
+    /// session records the interrupt and the message (with the reason and who sent it) from its echo.
+    Interrupt {
+        /// The managed-agents session id (sesn_…).
+        session: String,
+        /// Why (sent to the agent, and so recorded).
+        #[arg(long)]
+        reason: String,
+        /// Who interrupts [default: $USER].
+        #[arg(long = "as", value_name = "NAME")]
+        by: Option<String>,
     },
 }
 
@@ -478,8 +504,13 @@ async fn run(command: Command) -> Result<()> {
         Command::Replay { action_id, tenant, store } => {
             with_store(&store, async |s| log::replay(s, &tenant, &action_id).await).await
         }
-        Command::Shred { tenant, session, yes, store } => {
+        Command::Tenant(TenantCommand::Shred { tenant, session, yes, store }) => {
             with_store_signing(&store, true, async |s| log::shred(s, &tenant, session.as_deref(), yes).await).await
+        }
+        Command::Session(SessionCommand::Interrupt { session, reason, by }) => {
+            // A kill switch must never fail for want of a name: without --as or USER it says so instead.
+            let by = approver_name(by).unwrap_or_else(|_| "an operator (no --as given, no USER set)".into());
+            watch::interrupt(&session, &reason, &by).await
         }
     }
 }

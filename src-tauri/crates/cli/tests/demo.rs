@@ -143,6 +143,12 @@ fn watch_ingests_a_session_of_any_compatible_server_and_needs_a_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("set ANTHROPIC_API_KEY"));
+    let out = vargate(dir.path())
+        .args(["session", "interrupt", "sesn_x", "--reason", "r"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set ANTHROPIC_API_KEY"));
     // An unknown session is a clear API error, not a hang.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim =
@@ -156,5 +162,42 @@ fn watch_ingests_a_session_of_any_compatible_server_and_needs_a_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("404") && err.contains("not_found_error"), "{err}");
+    // The kill switch reaches a live session: the interrupt and the reason, with who sent it.
+    let client =
+        vargate_agents::client::Client::new(vargate_agents::client::ClientConfig::new(sim.base_url(), "k")).unwrap();
+    let session = rt.block_on(async {
+        let agent = client
+            .create_agent(&vargate_agents::client::AgentParams {
+                name: "a".into(),
+                model: serde_json::json!("claude-sonnet-4-5"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let env = client
+            .create_environment(&vargate_agents::client::EnvironmentParams { name: "e".into(), ..Default::default() })
+            .await
+            .unwrap();
+        client
+            .create_session(&vargate_agents::client::SessionParams {
+                agent: serde_json::json!(agent.id),
+                environment_id: env.id,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    });
+    let out = vargate(dir.path())
+        .args(["session", "interrupt", &session, "--reason", "runaway spending", "--as", "erin"])
+        .env("ANTHROPIC_API_KEY", "k")
+        .env("ANTHROPIC_BASE_URL", sim.base_url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = rt.block_on(client.all_events(&session)).unwrap();
+    let raw: Vec<String> = events.iter().map(|e| serde_json::Value::Object(e.raw.clone()).to_string()).collect();
+    assert!(raw.iter().any(|e| e.contains("\"user.interrupt\"")), "{raw:?}");
+    assert!(raw.iter().any(|e| e.contains("erin interrupted this session: runaway spending")), "{raw:?}");
     rt.block_on(sim.shutdown());
 }

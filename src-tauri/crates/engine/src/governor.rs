@@ -141,6 +141,12 @@ impl Governor {
         catch_unwind(AssertUnwindSafe(|| Self::analyse(request))).map_err(|_| "a detector failed (panicked)".to_owned())
     }
 
+    /// The session's behavioural score at `at_ms`, from what it did before this call.
+    fn behaviour_score(&self, request: &DecisionRequest, at_ms: u64) -> f64 {
+        let state = self.state();
+        state.sessions.get(&(request.tenant.clone(), request.session_id.clone())).map_or(0.0, |b| b.score(at_ms))
+    }
+
     /// Feeds the session's behaviour; returns its score now and any new anomalies.
     fn observe_behaviour(
         &self,
@@ -187,7 +193,9 @@ impl Governor {
         self.record_bundle(&request.tenant, &active.bundle, &request.at).await?;
         let (at_ms, hour_utc, weekday) = parse_time(&request.at)?;
         let analysis = Self::analyse_safely(request)?;
-        let (score, anomalies) = self.observe_behaviour(request, &analysis, at_ms, false);
+        // The policy sees the score of what the session did before; this call's own findings are in the
+        // input, and join the score (with whether it was denied) once decided.
+        let score = self.behaviour_score(request, at_ms);
         let action_id = new_action_id(at_ms);
         let input = PolicyInput {
             action: ActionInput {
@@ -210,6 +218,7 @@ impl Governor {
         };
         let mut decision =
             self.evaluate(&active, input, &request.tenant, &request.agent, &request.session_id, at_ms)?;
+        let (_, anomalies) = self.observe_behaviour(request, &analysis, at_ms, decision.verdict == Verdict::Deny);
         let findings = json!({"pii": analysis.pii, "dangerous": analysis.dangerous, "behaviour_score": score, "anomalies": anomalies});
         decision.evidence.insert("findings".into(), findings);
         Ok(decision)

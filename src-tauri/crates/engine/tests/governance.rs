@@ -123,8 +123,11 @@ async fn tool_calls_are_decided_by_policy_and_every_decision_replays() {
     assert_eq!(summary[2], ("deny".into(), vec!["financial.hard_cap".to_owned()]));
     assert_eq!(summary[3].0, "deny");
     assert!(summary[3].1.contains(&"builtin_gating.credential_access".to_owned()), "{summary:?}");
-    // After that attempt the session's behavioural score stays high for a while: even `ls` is denied.
+    // After that attempt the session's behavioural score stays high for a while: even `ls` is denied, and
+    // the third denial in minutes is itself an anomaly.
     assert_eq!(summary[4], ("deny".into(), vec!["general.behaviour_score".to_owned()]));
+    let anomalies = decided[4].record.payload["findings"]["anomalies"].to_string();
+    assert!(anomalies.contains("repeated_denials"), "{anomalies}");
     // The allowed custom call has no executor yet: its result is an error, recorded as such.
     let results = store
         .timeline(

@@ -170,7 +170,7 @@ impl Bundle {
             // A user's profile of the same name replaces the shipped one (user files sort after the rest).
             profiles.insert(profile.name.clone(), profile);
         }
-        let bundle = Bundle { hash: files.hash(), files, engine, profiles };
+        let mut bundle = Bundle { hash: files.hash(), files, engine, profiles };
         let probe = PolicyInput {
             action: Default::default(),
             findings: Default::default(),
@@ -183,7 +183,10 @@ impl Bundle {
             history: None,
             pass: 1,
         };
-        bundle.evaluate(&probe).map_err(|e| BundleError::Invalid(format!("{DECISION_RULE} on a probe input: {e}")))?;
+        // Evaluated on the bundle's own engine, not a copy: the first evaluation prepares the engine (analyses
+        // and schedules every module), and every later copy starts prepared instead of doing it again.
+        evaluate_on(&mut bundle.engine, &probe)
+            .map_err(|e| BundleError::Invalid(format!("{DECISION_RULE} on a probe input: {e}")))?;
         Ok(bundle)
     }
 
@@ -210,16 +213,19 @@ impl Bundle {
 
     /// One pass: the bundle's facts for this input, or an error (which the caller turns into a deny).
     pub(crate) fn evaluate(&self, input: &PolicyInput) -> Result<PassResult, String> {
-        let mut engine = self.engine.clone();
-        let json = serde_json::to_string(input).map_err(|e| e.to_string())?;
-        engine.set_input_json(&json).map_err(|e| one_line(&e.to_string()))?;
-        let value = engine.eval_rule(DECISION_RULE.to_owned()).map_err(|e| one_line(&e.to_string()))?;
-        if value == regorus::Value::Undefined {
-            return Err(format!("{DECISION_RULE} is undefined for this input"));
-        }
-        let json = value.to_json_str().map_err(|e| e.to_string())?;
-        serde_json::from_str(&json).map_err(|e| format!("{DECISION_RULE} has the wrong shape: {e}"))
+        evaluate_on(&mut self.engine.clone(), input)
     }
+}
+
+fn evaluate_on(engine: &mut regorus::Engine, input: &PolicyInput) -> Result<PassResult, String> {
+    let json = serde_json::to_string(input).map_err(|e| e.to_string())?;
+    engine.set_input_json(&json).map_err(|e| one_line(&e.to_string()))?;
+    let value = engine.eval_rule(DECISION_RULE.to_owned()).map_err(|e| one_line(&e.to_string()))?;
+    if value == regorus::Value::Undefined {
+        return Err(format!("{DECISION_RULE} is undefined for this input"));
+    }
+    let json = value.to_json_str().map_err(|e| e.to_string())?;
+    serde_json::from_str(&json).map_err(|e| format!("{DECISION_RULE} has the wrong shape: {e}"))
 }
 
 /// regorus reports `--> file:line:col`, the source line with a caret, then `error: message`; people need
