@@ -265,33 +265,25 @@ enum ApprovalsCommand {
         store: StoreArgs,
     },
     /// Approve requests; policy is evaluated again before the call goes ahead.
-    Approve {
-        /// Request ids (apr_…), one or more.
-        #[arg(required = true)]
-        ids: Vec<String>,
-        /// Why (recorded).
-        #[arg(long, default_value = "")]
-        reason: String,
-        /// Who approves (recorded) [default: $USER].
-        #[arg(long = "as", value_name = "NAME")]
-        approver: Option<String>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Approve(Decide),
     /// Deny requests.
-    Deny {
-        /// Request ids (apr_…), one or more.
-        #[arg(required = true)]
-        ids: Vec<String>,
-        /// Why (recorded, and sent to the agent).
-        #[arg(long, default_value = "")]
-        reason: String,
-        /// Who denies (recorded) [default: $USER].
-        #[arg(long = "as", value_name = "NAME")]
-        approver: Option<String>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Deny(Decide),
+}
+
+/// What approving and denying take alike.
+#[derive(Debug, Args)]
+struct Decide {
+    /// Request ids (apr_…), one or more.
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// Why (recorded; on a denial, also sent to the agent).
+    #[arg(long, default_value = "")]
+    reason: String,
+    /// Who decides (recorded) [default: $USER].
+    #[arg(long = "as", value_name = "NAME")]
+    approver: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -493,14 +485,8 @@ async fn run(command: Command) -> Result<()> {
         Command::Approvals(ApprovalsCommand::Show { id, json, store }) => {
             with_store(&store, async |s| approvals::show(s, &id, json).await).await
         }
-        Command::Approvals(ApprovalsCommand::Approve { ids, reason, approver, store }) => {
-            let approver = approver_name(approver)?;
-            with_store(&store, async |s| approvals::decide(s, &ids, true, &approver, &reason).await).await
-        }
-        Command::Approvals(ApprovalsCommand::Deny { ids, reason, approver, store }) => {
-            let approver = approver_name(approver)?;
-            with_store(&store, async |s| approvals::decide(s, &ids, false, &approver, &reason).await).await
-        }
+        Command::Approvals(ApprovalsCommand::Approve(d)) => decide_approvals(d, true).await,
+        Command::Approvals(ApprovalsCommand::Deny(d)) => decide_approvals(d, false).await,
         Command::Replay { action_id, tenant, store } => {
             with_store(&store, async |s| log::replay(s, &tenant, &action_id).await).await
         }
@@ -513,6 +499,11 @@ async fn run(command: Command) -> Result<()> {
             watch::interrupt(&session, &reason, &by).await
         }
     }
+}
+
+async fn decide_approvals(d: Decide, approve: bool) -> Result<()> {
+    let approver = approver_name(d.approver)?;
+    with_store(&d.store, async |s| approvals::decide(s, &d.ids, approve, &approver, &d.reason).await).await
 }
 
 /// The approver recorded for a CLI decision: `--as`, else the login name.

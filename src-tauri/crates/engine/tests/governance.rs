@@ -91,6 +91,17 @@ async fn decisions(store: &Store, session: &str) -> Vec<vargate_store::TimelineE
     store.timeline(TENANT, session, &filter).await.unwrap()
 }
 
+/// Waits until the session has `n` decision records (30 s at most), then deletes it, which ends the watch.
+async fn end_after_decisions(store: &Store, client: &Client, session: &str, n: usize) {
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if decisions(store, session).await.len() == n {
+            break;
+        }
+    }
+    client.delete_session(session).await.unwrap();
+}
+
 fn scenario(name: &str, steps: Value) -> Value {
     json!({"name": name, "turns": [{"steps": steps}]})
 }
@@ -354,7 +365,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     let first = governor(60);
     client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
     let run = ingest_session(&client, &store, TENANT, &session, &first, &options);
-    let held = tokio::time::timeout(Duration::from_secs(10), async {
+    let held = tokio::time::timeout(Duration::from_secs(30), async {
         tokio::pin!(run);
         loop {
             tokio::select! {
@@ -365,8 +376,14 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
             }
         }
     })
-    .await
-    .unwrap();
+    .await;
+    let held = match held {
+        Ok(row) => row,
+        Err(_) => {
+            let all = store.timeline(TENANT, &session, &TimelineFilter { limit: 100, ..Default::default() }).await;
+            panic!("no held call after 30 s; the session's records: {all:?}");
+        }
+    };
     assert_eq!((held.tool.as_str(), held.status.as_str()), ("open_in_editor", "pending"));
     let hold = decisions(&store, &session).await;
     assert_eq!(hold.last().unwrap().record.decision, "require_approval");
@@ -384,15 +401,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
 
     // Run 2 (a restart): the hold is picked up, concluded with the approver and channel, and answered.
     let second = governor(60);
-    let waiter = async {
-        for _ in 0..200 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if decisions(&store, &session).await.len() == 2 {
-                break;
-            }
-        }
-        client.delete_session(&session).await.unwrap();
-    };
+    let waiter = end_after_decisions(&store, &client, &session, 2);
     let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &second, &options), waiter);
     ran.unwrap();
     let decided = decisions(&store, &session).await;
@@ -418,15 +427,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     let session = new_session().await;
     let third = governor(1);
     client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
-    let waiter = async {
-        for _ in 0..200 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if decisions(&store, &session).await.len() == 2 {
-                break;
-            }
-        }
-        client.delete_session(&session).await.unwrap();
-    };
+    let waiter = end_after_decisions(&store, &client, &session, 2);
     let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &third, &options), waiter);
     ran.unwrap();
     let decided = decisions(&store, &session).await;

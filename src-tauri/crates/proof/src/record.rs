@@ -146,6 +146,24 @@ mod tests {
                 String::from_utf8(prepared.leaf(seq, prev.as_ref())).unwrap(),
                 String::from_utf8(record.canonical_bytes()).unwrap()
             );
+            // And the leaf reads back as canonical: parsing numbers must be exact (serde_json's
+            // float_roundtrip), or a float written in its shortest form could read back one ULP off.
+            let leaf = record.canonical_bytes();
+            proptest::prop_assert!(AuditRecord::from_leaf(&leaf).is_ok(), "{}", String::from_utf8_lossy(&leaf));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+
+        /// Any finite double written canonically reads back to the same bytes.
+        #[test]
+        fn every_finite_number_round_trips_through_a_leaf(n in proptest::num::f64::ANY) {
+            proptest::prop_assume!(n.is_finite());
+            let mut r = record();
+            r.payload = json!({"score": n, "nested": [n / 3.0, n * 1e-300]});
+            let leaf = r.canonical_bytes();
+            proptest::prop_assert!(AuditRecord::from_leaf(&leaf).is_ok(), "{}", String::from_utf8_lossy(&leaf));
         }
     }
 

@@ -51,13 +51,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.read)
             .await?;
-        rows.into_iter()
-            .map(|(idx, leaf)| {
-                let record =
-                    AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
-                Ok(TimelineEntry { index: idx as u64, record })
-            })
-            .collect()
+        entries(rows)
     }
 
     /// The sessions of a tenant's log with their record counts, most recently active first.
@@ -135,14 +129,18 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter()
-            .map(|(idx, leaf)| {
-                let record =
-                    AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
-                Ok(TimelineEntry { index: idx as u64, record })
-            })
-            .collect()
+        entries(rows)
     }
+}
+
+/// `(idx, leaf)` rows as timeline entries, each leaf checked to be a canonical record.
+fn entries(rows: Vec<(i64, Vec<u8>)>) -> Result<Vec<TimelineEntry>, StoreError> {
+    rows.into_iter()
+        .map(|(idx, leaf)| {
+            let record = AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
+            Ok(TimelineEntry { index: idx as u64, record })
+        })
+        .collect()
 }
 
 /// What a session's records are, by type and by decision.
