@@ -106,7 +106,7 @@ fn scenario(name: &str, steps: Value) -> Value {
     json!({"name": name, "turns": [{"steps": steps}]})
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_calls_are_decided_by_policy_and_every_decision_replays() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
@@ -158,7 +158,7 @@ async fn tool_calls_are_decided_by_policy_and_every_decision_replays() {
     assert!(vargate_engine::replay::replay_action(&store, TENANT, "act_nope").await.is_err());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_secret_never_reaches_the_database_unsealed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
@@ -234,7 +234,7 @@ fn user_policies(dir: &std::path::Path, rego: &str) -> Arc<PolicySet> {
     Arc::new(PolicySet::load(Some(dir), ProfileChoice::Named("faulty".into())).unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_a_deny_that_names_its_cause() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
@@ -282,7 +282,7 @@ async fn every_fault_is_a_deny_that_names_its_cause() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_bundle_is_loaded_only_when_valid() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("mine");
@@ -307,7 +307,7 @@ async fn an_edited_bundle_is_loaded_only_when_valid() {
 /// The approval queue across processes and restarts: a call held by one run is approved from another store
 /// handle (as the CLI does), the next run of ingest picks the hold up, records the approver and channel,
 /// re-evaluates and answers; a call nobody decides expires into a recorded deny.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     use vargate_engine::{ApprovalConfig, Approvals};
     let dir = tempfile::tempdir().unwrap();
