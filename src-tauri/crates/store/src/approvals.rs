@@ -1,6 +1,7 @@
 //! The approval queue's rows (`migrations/0004_approvals.sql`). A row is written by the process that holds
 //! the call and resolved by whoever decides — that process, another one (the CLI, the desktop app) or the
-//! expiry timer — with one conditional update, so that exactly one resolution wins.
+//! expiry timer — with one conditional update, so that exactly one resolution wins. Writes go through the
+//! process's single writer, so that no two connections of one process contend for SQLite's write lock.
 
 use crate::error::StoreError;
 use crate::store::Store;
@@ -85,52 +86,68 @@ fn from_row(r: Row) -> Result<ApprovalRow, StoreError> {
 }
 
 impl Store {
-    /// Adds a pending approval.
+    /// Adds a pending approval (through the writer, like every write of this process).
     pub async fn insert_approval(&self, row: &ApprovalRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO approvals (id, tenant, session_id, tool_use_id, action_id, agent, tool, details, requested_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&row.id)
-        .bind(&row.tenant)
-        .bind(&row.session_id)
-        .bind(&row.tool_use_id)
-        .bind(&row.action_id)
-        .bind(&row.agent)
-        .bind(&row.tool)
-        .bind(row.details.to_string())
-        .bind(&row.requested_at)
-        .bind(&row.expires_at)
-        .execute(&self.state)
-        .await?;
-        Ok(())
+        let row = row.clone();
+        self.ask(|reply| crate::writer::Command::InsertApproval { row: Box::new(row), reply }).await
     }
 
     /// Resolves a pending approval; false if it was no longer pending (someone else resolved it first).
     pub async fn resolve_approval(&self, id: &str, resolution: &Resolution) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE approvals SET status = ?, decided_by = ?, channel = ?, reason = ?, decided_at = ? \
-             WHERE id = ? AND status = 'pending'",
-        )
-        .bind(&resolution.status)
-        .bind(&resolution.decided_by)
-        .bind(&resolution.channel)
-        .bind(&resolution.reason)
-        .bind(&resolution.decided_at)
-        .bind(id)
-        .execute(&self.state)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let (id, resolution) = (id.to_owned(), resolution.clone());
+        self.ask(|reply| crate::writer::Command::ResolveApproval { id, resolution, reply }).await
     }
 
     pub async fn approval(&self, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
         let row: Option<Row> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM approvals WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.state)
+            .fetch_optional(&self.read)
             .await?;
         row.map(from_row).transpose()
     }
+}
 
+pub(crate) async fn insert(conn: &mut sqlx::SqliteConnection, row: &ApprovalRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO approvals (id, tenant, session_id, tool_use_id, action_id, agent, tool, details, requested_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.id)
+    .bind(&row.tenant)
+    .bind(&row.session_id)
+    .bind(&row.tool_use_id)
+    .bind(&row.action_id)
+    .bind(&row.agent)
+    .bind(&row.tool)
+    .bind(row.details.to_string())
+    .bind(&row.requested_at)
+    .bind(&row.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn resolve(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    resolution: &Resolution,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE approvals SET status = ?, decided_by = ?, channel = ?, reason = ?, decided_at = ? \
+         WHERE id = ? AND status = 'pending'",
+    )
+    .bind(&resolution.status)
+    .bind(&resolution.decided_by)
+    .bind(&resolution.channel)
+    .bind(&resolution.reason)
+    .bind(&resolution.decided_at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Store {
     /// Approvals, newest first; only pending ones when `pending_only`.
     pub async fn approvals(&self, pending_only: bool) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(concat!(
@@ -139,7 +156,7 @@ impl Store {
             " FROM approvals WHERE (? = 0 OR status = 'pending') ORDER BY requested_at DESC, id DESC"
         ))
         .bind(i64::from(pending_only))
-        .fetch_all(&self.state)
+        .fetch_all(&self.read)
         .await?;
         rows.into_iter().map(from_row).collect()
     }

@@ -76,9 +76,6 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) read: SqlitePool,
-    /// One read-write connection for state tables that change (the approval queue), apart from the audit
-    /// writer.
-    pub(crate) state: SqlitePool,
     commands: mpsc::Sender<Command>,
     /// Logs never change once created and only grow, so their identity and the largest size seen so far can
     /// be remembered: a proof then costs one query instead of three.
@@ -161,11 +158,10 @@ impl Store {
             .max_connections(options.read_connections.max(1))
             .connect_with(connect.clone().read_only(true))
             .await?;
-        let state = SqlitePoolOptions::new().max_connections(1).connect_with(connect.clone()).await?;
         let (commands, rx) = mpsc::channel(1024);
         let stats = Arc::new(WriterStats::default());
         tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1), stats.clone()).run(rx));
-        Ok(Store { read, state, commands, known: Arc::default(), session_keys: Arc::default(), stats })
+        Ok(Store { read, commands, known: Arc::default(), session_keys: Arc::default(), stats })
     }
 
     pub(crate) async fn ask<T>(
@@ -320,6 +316,5 @@ impl Store {
     pub async fn close(self) {
         drop(self.commands);
         self.read.close().await;
-        self.state.close().await;
     }
 }

@@ -57,6 +57,17 @@ pub(crate) enum Command {
         create: bool,
         reply: oneshot::Sender<Result<Option<DataKey>, StoreError>>,
     },
+    /// Queues an approval request (state, not evidence).
+    InsertApproval {
+        row: Box<crate::approvals::ApprovalRow>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Resolves a pending approval request; false when it was no longer pending.
+    ResolveApproval {
+        id: String,
+        resolution: crate::approvals::Resolution,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Crypto-shreds a session, or the whole tenant.
     Shred {
         tenant: String,
@@ -174,6 +185,12 @@ impl Writer {
                 }
                 Command::Shred { tenant, session, reply } => {
                     let _ = reply.send(self.shred(&tenant, session.as_deref()).await);
+                }
+                Command::InsertApproval { row, reply } => {
+                    let _ = reply.send(crate::approvals::insert(&mut self.conn, &row).await);
+                }
+                Command::ResolveApproval { id, resolution, reply } => {
+                    let _ = reply.send(crate::approvals::resolve(&mut self.conn, &id, &resolution).await);
                 }
                 Command::Append { .. } | Command::Checkpoint { .. } => {}
             }
