@@ -21,6 +21,8 @@ pub struct DecisionRequest {
     pub input: Map<String, Value>,
     /// The parameters with every PII and secret span replaced by `[REDACTED:<kind>]`.
     pub redacted: Value,
+    /// What redaction found, as `{"path": JSON pointer, "kind": …}`: the PII findings the policy sees.
+    pub pii: Vec<Value>,
     /// RFC 3339 time of the tool-use event.
     pub at: String,
 }

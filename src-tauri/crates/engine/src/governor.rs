@@ -94,8 +94,8 @@ impl Governor {
 
     /// Runs the detectors over the original parameters (in memory only).
     fn analyse(request: &DecisionRequest) -> Analysis {
-        let (_, redaction) = crate::redact::redact_only(&Value::Object(request.input.clone()));
-        let pii = redaction
+        // The parameters were scanned once, when they were redacted; their findings came with the request.
+        let pii = request
             .pii
             .iter()
             .filter_map(|p| {

@@ -182,6 +182,7 @@ impl Held {
             tool: self.tool.clone(),
             input: serde_json::Map::new(),
             redacted: self.params.clone(),
+            pii: Vec::new(),
             at: now(),
         }
     }

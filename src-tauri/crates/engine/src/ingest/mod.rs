@@ -311,7 +311,7 @@ impl SessionState {
             _ => return None,
         };
         let (kind, tool, input) = call;
-        let (redacted, _) = redact_only(&Value::Object(input.clone()));
+        let (redacted, redaction) = redact_only(&Value::Object(input.clone()));
         let request = DecisionRequest {
             tenant: self.tenant.clone(),
             session_id: self.session_id.clone(),
@@ -321,6 +321,7 @@ impl SessionState {
             tool,
             input,
             redacted,
+            pii: redaction.pii,
             at: ts.to_owned(),
         };
         if !waits {
