@@ -30,7 +30,7 @@ fn requests(n: usize) -> Vec<DecisionRequest> {
         .map(|i| {
             let (tool, kind, input) = &calls[i % calls.len()];
             let input = input.as_object().cloned().unwrap_or_default();
-            let (redacted, _) = vargate_engine::redact::redact_only(&Value::Object(input.clone()));
+            let (redacted, redaction) = vargate_engine::redact::redact_only(&Value::Object(input.clone()));
             DecisionRequest {
                 tenant: "bench".into(),
                 // Many agents and sessions, so that per-agent history stays realistic.
@@ -41,10 +41,23 @@ fn requests(n: usize) -> Vec<DecisionRequest> {
                 tool: (*tool).into(),
                 input,
                 redacted,
+                pii: redaction.pii,
                 at: "2026-11-25T10:00:00Z".into(),
             }
         })
         .collect()
+}
+
+/// The decision record of a request, as ingest appends it.
+fn decision_record(r: &DecisionRequest, payload: Value) -> NewRecord {
+    NewRecord {
+        session_id: r.session_id.clone(),
+        ts: r.at.clone(),
+        kind: "vargate.decision".into(),
+        source: "pipeline".into(),
+        decision: "allow".into(),
+        payload,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -83,15 +96,7 @@ fn main() {
             let start = Instant::now();
             let decision = governor.decide(r).await;
             deciding.push(start.elapsed());
-            let record = NewRecord {
-                session_id: r.session_id.clone(),
-                ts: r.at.clone(),
-                kind: "vargate.decision".into(),
-                source: "pipeline".into(),
-                decision: "allow".into(),
-                payload: Value::Object(decision.evidence.clone()),
-            };
-            store.append("bench", record).await.expect("append");
+            store.append("bench", decision_record(r, Value::Object(decision.evidence.clone()))).await.expect("append");
             governed.push(start.elapsed());
             let evaluation = &decision.evidence["evaluation"];
             inputs.push(
@@ -123,14 +128,7 @@ fn main() {
         // The durable append alone: a decision-sized record, one commit each.
         let mut appending = Vec::with_capacity(requests.len());
         for r in &requests {
-            let record = NewRecord {
-                session_id: r.session_id.clone(),
-                ts: r.at.clone(),
-                kind: "vargate.decision".into(),
-                source: "pipeline".into(),
-                decision: "allow".into(),
-                payload: json!({"tool": r.tool, "params": r.redacted}),
-            };
+            let record = decision_record(r, json!({"tool": r.tool, "params": r.redacted}));
             let start = Instant::now();
             store.append("bench", record).await.expect("append");
             appending.push(start.elapsed());

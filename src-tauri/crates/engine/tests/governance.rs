@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
-use vargate_agents::sim::{SimConfig, Simulator};
+use vargate_agents::sim::{SimConfig, SimHandle, Simulator};
 use vargate_agents::stream::WatchOptions;
 use vargate_engine::decision::{Decider, DecisionRequest, ToolCallKind, Verdict};
 use vargate_engine::{Governor, PolicySet, ProfileChoice, ingest_session};
@@ -24,16 +24,30 @@ fn demo_policies() -> Arc<PolicySet> {
     Arc::new(PolicySet::load(None, ProfileChoice::Named("demo".into())).unwrap())
 }
 
-/// Runs one turn of `scenario` (built-in tools `permission`) under a governor and returns the session id.
-async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, permission: &str) -> String {
+/// A simulator that knows `scenario`, a client of it, and the folder the scenario is kept in.
+async fn simulator(scenario: &Value) -> (SimHandle, Client, tempfile::TempDir) {
     let scenarios = tempfile::tempdir().unwrap();
-    let name = scenario["name"].as_str().unwrap().to_owned();
     std::fs::write(scenarios.path().join("s.json"), scenario.to_string()).unwrap();
     let config = SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() };
     let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
     let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
+    (sim, client, scenarios)
+}
+
+/// An agent with `tools` playing the scenario named `scenario`, and an environment: their ids.
+async fn agent_and_environment(client: &Client, scenario: &str, tools: Vec<Value>) -> (String, String) {
     let mut metadata = Map::new();
-    metadata.insert("sim_scenario".into(), json!(name));
+    metadata.insert("sim_scenario".into(), json!(scenario));
+    let params =
+        AgentParams { name: "a".into(), model: json!("claude-sonnet-4-5"), tools, metadata, ..Default::default() };
+    let agent = client.create_agent(&params).await.unwrap();
+    let env = client.create_environment(&EnvironmentParams { name: "e".into(), ..Default::default() }).await.unwrap();
+    (agent.id, env.id)
+}
+
+/// Runs one turn of `scenario` (built-in tools `permission`) under a governor and returns the session id.
+async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, permission: &str) -> String {
+    let (sim, client, _scenarios) = simulator(&scenario).await;
     let tools = vec![
         json!({"type": "agent_toolset_20260401", "default_config": {"permission_policy": {"type": permission}}}),
         json!({"type": "custom", "name": "make_payment", "description": "Pay",
@@ -41,19 +55,9 @@ async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, perm
         json!({"type": "custom", "name": "send_email", "description": "Mail",
                "input_schema": {"type": "object", "properties": {"to": {"type": "string"}}}}),
     ];
-    let agent = client
-        .create_agent(&AgentParams {
-            name: "a".into(),
-            model: json!("claude-sonnet-4-5"),
-            tools,
-            metadata,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let env = client.create_environment(&EnvironmentParams { name: "e".into(), ..Default::default() }).await.unwrap();
+    let (agent, env) = agent_and_environment(&client, scenario["name"].as_str().unwrap(), tools).await;
     let session = client
-        .create_session(&SessionParams { agent: json!(agent.id), environment_id: env.id, ..Default::default() })
+        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
         .await
         .unwrap()
         .id;
@@ -212,6 +216,7 @@ async fn a_canary_secret_never_reaches_the_database_unsealed() {
 
 fn request(tool: &str, kind: ToolCallKind, input: Value) -> DecisionRequest {
     let input = input.as_object().unwrap().clone();
+    let (redacted, redaction) = vargate_engine::redact::redact_only(&Value::Object(input.clone()));
     DecisionRequest {
         tenant: TENANT.into(),
         session_id: "sesn_fault".into(),
@@ -219,7 +224,8 @@ fn request(tool: &str, kind: ToolCallKind, input: Value) -> DecisionRequest {
         tool_use_id: "toolu_1".into(),
         kind,
         tool: tool.into(),
-        redacted: Value::Object(input.clone()),
+        redacted,
+        pii: redaction.pii,
         input,
         at: "2026-11-25T10:00:00Z".into(),
     }
@@ -312,41 +318,17 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     use vargate_engine::{ApprovalConfig, Approvals};
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    let scenarios = tempfile::tempdir().unwrap();
     let steps = json!([
         {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
         {"type": "message", "text": "opened"}
     ]);
-    std::fs::write(scenarios.path().join("s.json"), scenario("hold", steps).to_string()).unwrap();
-    let sim = Simulator::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SimConfig { scenario_dir: Some(scenarios.path().to_owned()), ..SimConfig::default() },
-    )
-    .await
-    .unwrap();
-    let client = Client::new(ClientConfig::new(sim.base_url(), "sk-test")).unwrap();
-    let mut metadata = Map::new();
-    metadata.insert("sim_scenario".into(), json!("hold"));
+    let (sim, client, _scenarios) = simulator(&scenario("hold", steps)).await;
     let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
                             "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
-    let agent = client
-        .create_agent(&AgentParams {
-            name: "a".into(),
-            model: json!("claude-sonnet-4-5"),
-            tools,
-            metadata,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let env = client.create_environment(&EnvironmentParams { name: "e".into(), ..Default::default() }).await.unwrap();
+    let (agent, env) = agent_and_environment(&client, "hold", tools).await;
     let new_session = || async {
         client
-            .create_session(&SessionParams {
-                agent: json!(agent.id),
-                environment_id: env.id.clone(),
-                ..Default::default()
-            })
+            .create_session(&SessionParams { agent: json!(agent), environment_id: env.clone(), ..Default::default() })
             .await
             .unwrap()
             .id
