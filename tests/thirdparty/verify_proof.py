@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent verifier of `vargate-proof/2` files, written from docs/proof-format.md alone.
+"""An independent verifier of `vargate-proof/3` (and `/2`) files, written from docs/proof-format.md alone.
 
 It shares no code with Vargate: Python's hashlib, base64 and json, and the `cryptography` package for
 Ed25519. The test suite runs it on files the `vargate` CLI produced, so a passing run shows that the
@@ -47,6 +47,47 @@ def verify_inclusion(index, size, leaf, proof, root):
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
+
+
+def split_point(n):
+    """Largest power of two below n (n >= 2): where RFC 6962 splits a tree."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def path_ranges(m, lo, hi):
+    """The leaf ranges of the RFC 9162 audit path of leaf m (relative to lo) in leaves [lo, hi), leaf level first."""
+    if hi - lo == 1:
+        return []
+    k = split_point(hi - lo)
+    if m < k:
+        return path_ranges(m, lo, lo + k) + [(lo + k, hi)]
+    return path_ranges(m - k, lo + k, hi) + [(lo, lo + k)]
+
+
+def plain_paths(size, entries, nodes):
+    """Format 3: rebuilds each entry's plain audit path from the shared nodes (docs/proof-format.md section 1.1)."""
+    leaves = {e["index"]: leaf_hash(base64.b64decode(e["leaf"])) for e in entries}
+    indices = sorted(leaves)
+    node_map = {(start, end): bytes.fromhex(h) for start, end, h in nodes}
+
+    def mth(lo, hi):
+        if not any(lo <= i < hi for i in indices):
+            return node_map[(lo, hi)]
+        if hi - lo == 1:
+            return leaves[lo]
+        k = split_point(hi - lo)
+        return node_hash(mth(lo, lo + k), mth(lo + k, hi))
+
+    paths = []
+    for e in entries:
+        try:
+            paths.append([mth(lo, hi) for lo, hi in path_ranges(e["index"], 0, size)])
+        except KeyError:
+            paths.append(None)
+    return paths
 
 
 def heads_root_from_proof(session_id, length, head, proof):
@@ -98,7 +139,7 @@ def main():
         with open(sys.argv[1], "rb") as f:
             doc = json.loads(f.read())
         name, key_id, key = parse_vkey(sys.argv[2])
-        assert doc["format"] == "vargate-proof/2"
+        assert doc["format"] in ("vargate-proof/3", "vargate-proof/2")
     except Exception as e:  # noqa: BLE001 - anything unreadable is exit 2
         print("error:", e)
         return 2
@@ -116,10 +157,15 @@ def main():
     check("checkpoint origin", origin == name, origin)
 
     prev, last_index, session = None, -1, doc["session"]
+    if doc["format"] == "vargate-proof/3":
+        paths = plain_paths(size, doc["entries"], doc["nodes"])
+    else:
+        paths = [[bytes.fromhex(h) for h in e["inclusion_proof"]] for e in doc["entries"]]
     for i, entry in enumerate(doc["entries"]):
         leaf = base64.b64decode(entry["leaf"])
-        proof = [bytes.fromhex(h) for h in entry["inclusion_proof"]]
-        check(f"inclusion of leaf {entry['index']}", verify_inclusion(entry["index"], size, leaf_hash(leaf), proof, root))
+        proof = paths[i]
+        included = proof is not None and verify_inclusion(entry["index"], size, leaf_hash(leaf), proof, root)
+        check(f"inclusion of leaf {entry['index']}", included)
         record = json.loads(leaf)
         canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         chained = (

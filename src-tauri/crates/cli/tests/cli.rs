@@ -44,7 +44,7 @@ fn tampered_proof_exits_1_and_says_which_check_failed() {
     std::fs::write(&proof, serde_json::to_vec(&file).unwrap()).unwrap();
     let out = env.vargate(&["verify", &proof]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).lines().any(|l| l.starts_with("FAIL  inclusion of leaf")), "{}", text(&out));
+    assert!(text(&out).lines().any(|l| l.starts_with("FAIL  inclusion proofs")), "{}", text(&out));
     assert!(text(&out).contains("result: INVALID"));
 
     // A different, well-formed key: the checkpoint is not signed by it.

@@ -48,19 +48,18 @@ fn independent_python_verifier_accepts_our_proofs_and_rejects_tampering() {
     assert_eq!(text.lines().filter(|l| l.starts_with("PASS")).count(), 3 + 2 * 13 + 3, "{text}");
 
     let mut tampered = file.clone();
-    tampered["entries"][4]["inclusion_proof"][0] = serde_json::json!("00".repeat(32));
+    tampered["nodes"][3][2] = serde_json::json!("00".repeat(32));
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
     let out = run(&bad);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
 
     // The session cut short with its head restated: only the session-heads proof can tell, and does.
-    let mut cut = file.clone();
-    let entries = cut["entries"].as_array_mut().unwrap();
-    entries.truncate(10);
-    let last = base64_decode(entries[9]["leaf"].as_str().unwrap());
-    cut["session"]["length"] = 10.into();
-    cut["session"]["head"] = hex::encode(vargate_proof::merkle::leaf_hash(&last)).into();
+    let typed: vargate_proof::SessionProof = serde_json::from_value(file.clone()).unwrap();
+    let mut cut = typed.keep_first(10).unwrap();
+    let last = base64_decode(&cut.entries[9].leaf);
+    cut.session.length = 10;
+    cut.session.head = hex::encode(vargate_proof::merkle::leaf_hash(&last));
     std::fs::write(&bad, serde_json::to_vec(&cut).unwrap()).unwrap();
     let out = run(&bad);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -1,7 +1,7 @@
 //! `vargate-proof` is everything an auditor's verifier needs, and nothing else: the canonical audit record
 //! (RFC 8785 JSON, whose bytes are the Merkle leaf), RFC 6962 / RFC 9162 Merkle hashing with inclusion and
 //! consistency proofs, C2SP signed notes and `tlog-checkpoint` bodies signed with Ed25519, the
-//! `vargate-proof/2` proof file, and the verifier that turns a proof file into a [`Verdict`].
+//! `vargate-proof/3` session proof (and the older `/2` and `/1` files it still reads), and the verifier that turns a proof file into a [`Verdict`].
 //!
 //! Invariant: this crate is pure. It does no IO, spawns nothing, reads no clock and must never depend on
 //! tokio, sqlx, reqwest or tauri, so that it can be audited alone and compiled into any verifier. Its parsers
@@ -18,7 +18,10 @@ pub mod merkle;
 pub mod note;
 pub mod proof_file;
 pub mod record;
+pub mod session_proof;
+pub mod shared;
 pub mod verify;
+mod verify_anchor;
 mod view;
 
 pub use checkpoint::{Checkpoint, HeadsCommitment};
@@ -26,4 +29,5 @@ pub use merkle::{Hash, Subtree};
 pub use note::{NoteSigner, NoteVerifier};
 pub use proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1, ProofEntry, ProofFile, SessionChain};
 pub use record::AuditRecord;
-pub use verify::{Check, CheckStatus, Verdict, VerifyError, verify_proof_file};
+pub use session_proof::{AnchorSection, SESSION_PROOF_FORMAT, SessionProof};
+pub use verify::{AnchorCheck, Check, CheckStatus, Verdict, VerifyError, verify_proof_file, verify_proof_file_with};

@@ -7,6 +7,9 @@ use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteVerifier};
 use crate::proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1};
 use crate::record::AuditRecord;
+use crate::session_proof::SESSION_PROOF_FORMAT;
+use crate::shared;
+pub use crate::verify_anchor::AnchorCheck;
 use crate::view::{EntryView, FileView, SessionView};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -30,16 +33,19 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: impl Into<String>, status: CheckStatus, detail: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, status: CheckStatus, detail: impl Into<String>) -> Self {
         Check { name: name.into(), status, detail: detail.into() }
     }
-    fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
         Check::new(name, CheckStatus::Pass, detail)
     }
-    fn fail(name: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn fail(name: impl Into<String>, detail: impl Into<String>) -> Self {
         Check::new(name, CheckStatus::Fail, detail)
     }
-    fn of(name: impl Into<String>, result: Result<String, String>) -> Self {
+    pub fn warn(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Check::new(name, CheckStatus::Warn, detail)
+    }
+    pub fn of(name: impl Into<String>, result: Result<String, String>) -> Self {
         match result {
             Ok(detail) => Check::pass(name, detail),
             Err(detail) => Check::fail(name, detail),
@@ -70,27 +76,43 @@ impl Verdict {
 pub enum VerifyError {
     #[error("not a proof file: {0}")]
     Unreadable(#[from] serde_json::Error),
-    #[error("unsupported proof format {found:?} (this verifier reads {PROOF_FORMAT:?} and {PROOF_FORMAT_V1:?})")]
+    #[error(
+        "unsupported proof format {found:?} (this verifier reads {SESSION_PROOF_FORMAT:?}, {PROOF_FORMAT:?} and {PROOF_FORMAT_V1:?})"
+    )]
     UnsupportedFormat { found: String },
     #[error("the file has {size} bytes; proof files of more than {MAX_PROOF_FILE_BYTES} bytes are not read")]
     TooLarge { size: usize },
 }
 
-/// Verifies a `vargate-proof/2` (or `/1`) file. With `pinned`, the checkpoint must be signed by that key;
-/// without it the file's own `log_vkey` is used, a warning says the key was not pinned, and the verdict's
-/// `origin_verified` is false.
+/// Verifies a `vargate-proof/3` (or `/2`, `/1`) file. With `pinned`, the checkpoint must be signed by that
+/// key; without it the file's own `log_vkey` is used, a warning says the key was not pinned, and the verdict's
+/// `origin_verified` is false. An anchor's transaction is not checked (a warning says so): this crate knows
+/// no EVM; see [`verify_proof_file_with`].
 pub fn verify_proof_file(bytes: &[u8], pinned: Option<&NoteVerifier>) -> Result<Verdict, VerifyError> {
+    verify_proof_file_with(bytes, pinned, None)
+}
+
+/// [`verify_proof_file`], with the caller's check of a format-3 file's anchor transaction.
+pub fn verify_proof_file_with(
+    bytes: &[u8],
+    pinned: Option<&NoteVerifier>,
+    anchor_check: Option<&dyn AnchorCheck>,
+) -> Result<Verdict, VerifyError> {
     if bytes.len() > MAX_PROOF_FILE_BYTES {
         return Err(VerifyError::TooLarge { size: bytes.len() });
     }
     let file: FileView = serde_json::from_slice(bytes)?;
-    if file.format != PROOF_FORMAT && file.format != PROOF_FORMAT_V1 {
+    if file.format != SESSION_PROOF_FORMAT && file.format != PROOF_FORMAT && file.format != PROOF_FORMAT_V1 {
         return Err(VerifyError::UnsupportedFormat { found: file.format.into_owned() });
     }
-    Ok(verify_parsed(&file, pinned))
+    Ok(verify_parsed(&file, pinned, anchor_check))
 }
 
-fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict {
+fn verify_parsed(
+    file: &FileView<'_>,
+    pinned: Option<&NoteVerifier>,
+    anchor_check: Option<&dyn AnchorCheck>,
+) -> Verdict {
     let mut checks = vec![Check::pass("format", file.format.as_ref())];
     if !file.unknown.is_empty() {
         checks.push(Check::new(
@@ -130,31 +152,30 @@ fn verify_parsed(file: &FileView<'_>, pinned: Option<&NoteVerifier>) -> Verdict 
     };
 
     let checkpoint = check_checkpoint(&file.checkpoint, trusted.as_ref(), &mut checks);
-    let leaves = check_entries(&file.entries, checkpoint.as_ref(), &mut checks);
+    let leaves = if file.format == SESSION_PROOF_FORMAT {
+        check_shared_entries(file, checkpoint.as_ref(), &mut checks)
+    } else {
+        check_entries(&file.entries, checkpoint.as_ref(), &mut checks)
+    };
     checks.push(Check::of("session chain", check_chain(file, &leaves)));
     checks.push(Check::of("session complete", check_complete(&file.session, checkpoint.as_ref())));
+    if file.format == SESSION_PROOF_FORMAT {
+        crate::verify_anchor::check_anchor(
+            file.anchor.as_ref(),
+            trusted.as_ref(),
+            checkpoint.as_ref(),
+            anchor_check,
+            &mut checks,
+        );
+    }
     Verdict { origin_verified: origin_verified && checks.iter().all(Check::passed), checks }
 }
 
 /// Checks the checkpoint's signature and, only if it holds, reads its body: nothing of an unsigned body is
 /// worth parsing, and an attacker's body could be large.
 fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<Check>) -> Option<Checkpoint> {
-    let note = match Note::parse(signed) {
-        Ok(note) => note,
-        Err(e) => {
-            checks.push(Check::fail("checkpoint signature", e.to_string()));
-            return None;
-        }
-    };
-    let Some(key) = key else {
-        checks.push(Check::fail("checkpoint signature", "no usable key to check it with"));
-        return None;
-    };
-    if let Err(e) = note.verify(std::slice::from_ref(key)) {
-        checks.push(Check::fail("checkpoint signature", e.to_string()));
-        return None;
-    }
-    checks.push(Check::pass("checkpoint signature", format!("signed by {} ({:08x})", key.name, key.key_id)));
+    let note = signed_by(signed, key, "checkpoint signature", checks)?;
+    let key = key?;
     let others: Vec<String> = note
         .signatures
         .iter()
@@ -183,6 +204,27 @@ fn check_checkpoint(signed: &str, key: Option<&NoteVerifier>, checks: &mut Vec<C
             None
         }
     }
+}
+
+/// Parses a signed note and checks its signature by `key`, recording the check under `name`.
+pub(crate) fn signed_by(signed: &str, key: Option<&NoteVerifier>, name: &str, checks: &mut Vec<Check>) -> Option<Note> {
+    let note = match Note::parse(signed) {
+        Ok(note) => note,
+        Err(e) => {
+            checks.push(Check::fail(name, e.to_string()));
+            return None;
+        }
+    };
+    let Some(key) = key else {
+        checks.push(Check::fail(name, "no usable key to check it with"));
+        return None;
+    };
+    if let Err(e) = note.verify(std::slice::from_ref(key)) {
+        checks.push(Check::fail(name, e.to_string()));
+        return None;
+    }
+    checks.push(Check::pass(name, format!("signed by {} ({:08x})", key.name, key.key_id)));
+    Some(note)
 }
 
 /// The session's stated (length, head) must be what the signed checkpoint's session-heads map commits to:
@@ -216,7 +258,7 @@ fn check_complete(session: &SessionView<'_>, checkpoint: Option<&Checkpoint>) ->
     ))
 }
 
-fn decode_hash(s: &str) -> Result<Hash, String> {
+pub(crate) fn decode_hash(s: &str) -> Result<Hash, String> {
     // const-hex: proof hashes are most of a proof file, and its vectorised decoder is several times faster
     // than a per-character one.
     if s.len() != 64 {
@@ -243,7 +285,8 @@ fn check_entries(
         .zip(&leaves)
         .map(|(entry, leaf)| {
             let leaf = leaf.as_deref().ok_or("leaf is not base64")?;
-            let proof = entry.inclusion_proof.iter().map(|h| decode_hash(h)).collect::<Result<Vec<_>, _>>()?;
+            let proof = entry.inclusion_proof.as_ref().ok_or("the entry has no inclusion_proof")?;
+            let proof = proof.iter().map(|h| decode_hash(h)).collect::<Result<Vec<_>, _>>()?;
             Ok((merkle::leaf_hash(leaf), proof))
         })
         .collect();
@@ -270,6 +313,55 @@ fn check_entries(
         };
         checks.push(Check::of(format!("inclusion of leaf {}", entry.index), result));
     }
+    leaves
+}
+
+/// Format 3: all entries at once, from their leaves and the shared nodes, must reach the checkpoint's root.
+fn check_shared_entries(
+    file: &FileView<'_>,
+    checkpoint: Option<&Checkpoint>,
+    checks: &mut Vec<Check>,
+) -> Vec<Option<Vec<u8>>> {
+    let leaves: Vec<Option<Vec<u8>>> = file.entries.iter().map(|e| B64.decode(e.leaf.as_bytes()).ok()).collect();
+    let stray = file.entries.iter().position(|e| e.inclusion_proof.is_some());
+    let result = (|| {
+        if let Some(i) = stray {
+            return Err(format!("entry {i} has an inclusion_proof, which format 3 does not define"));
+        }
+        let cp = checkpoint.ok_or("no readable checkpoint")?;
+        let hashed = file
+            .entries
+            .iter()
+            .zip(&leaves)
+            .enumerate()
+            .map(|(i, (e, l))| {
+                Ok((e.index, merkle::leaf_hash(l.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let nodes = file.nodes.as_ref().ok_or("the file has no nodes")?;
+        let nodes = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (start, end, h))| Ok((*start..*end, decode_hash(h).map_err(|e| format!("node {i}: {e}"))?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let root = shared::root_from_shared(cp.size, &hashed, &nodes).map_err(|e| e.to_string())?;
+        if root != cp.root {
+            return Err(format!(
+                "the {} records and {} nodes lead to root {}, not the checkpoint's {}",
+                hashed.len(),
+                nodes.len(),
+                hex::encode(root),
+                hex::encode(cp.root)
+            ));
+        }
+        Ok(format!(
+            "all {} records are in the checkpoint's tree of size {} ({} shared nodes lead to its root)",
+            hashed.len(),
+            cp.size,
+            nodes.len()
+        ))
+    })();
+    checks.push(Check::of("inclusion proofs", result));
     leaves
 }
 

@@ -16,6 +16,10 @@ pub(crate) struct FileView<'a> {
     pub log_vkey: Cow<'a, str>,
     pub session: SessionView<'a>,
     pub entries: Vec<EntryView<'a>>,
+    /// Format 3: the shared nodes `[start, end, hex hash]`, in walk order.
+    pub nodes: Option<Vec<(u64, u64, Str<'a>)>>,
+    /// Format 3: the anchor section, when the file has one.
+    pub anchor: Option<AnchorView<'a>>,
     /// Members no version of the format defines, as paths (`extra`, `session.x`, `entries[3].y`).
     pub unknown: Vec<String>,
 }
@@ -35,7 +39,16 @@ pub(crate) struct SessionView<'a> {
 pub(crate) struct EntryView<'a> {
     pub index: u64,
     pub leaf: Cow<'a, str>,
-    pub inclusion_proof: Vec<Str<'a>>,
+    /// Formats 1 and 2 only (format 3 shares nodes instead).
+    pub inclusion_proof: Option<Vec<Str<'a>>>,
+    pub unknown: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct AnchorView<'a> {
+    pub checkpoint: Cow<'a, str>,
+    pub consistency_proof: Vec<Str<'a>>,
+    pub evidence: serde_json::Value,
     pub unknown: Vec<String>,
 }
 
@@ -109,6 +122,7 @@ macro_rules! visit_object {
 
 visit_object!(FileView, "a proof file object", |map, key, unknown| {
     let (mut format, mut checkpoint, mut log_vkey, mut session, mut entries) = (None, None, None, None, None);
+    let (mut nodes, mut anchor) = (None, None);
     while let Some(k) = key(&mut map)? {
         match &*k {
             "format" => set(&mut format, "format", map.next_value::<Str<'de>>()?.0)?,
@@ -116,6 +130,8 @@ visit_object!(FileView, "a proof file object", |map, key, unknown| {
             "log_vkey" => set(&mut log_vkey, "log_vkey", map.next_value::<Str<'de>>()?.0)?,
             "session" => set(&mut session, "session", map.next_value::<SessionView<'de>>()?)?,
             "entries" => set(&mut entries, "entries", map.next_value::<Vec<EntryView<'de>>>()?)?,
+            "nodes" => set(&mut nodes, "nodes", map.next_value::<Vec<(u64, u64, Str<'de>)>>()?)?,
+            "anchor" => set(&mut anchor, "anchor", map.next_value::<Option<AnchorView<'de>>>()?)?,
             other => {
                 unknown.push(other.to_owned());
                 map.next_value::<IgnoredAny>()?;
@@ -128,12 +144,18 @@ visit_object!(FileView, "a proof file object", |map, key, unknown| {
     for (i, e) in entries.iter().enumerate() {
         unknown.extend(e.unknown.iter().map(|u| format!("entries[{i}].{u}")));
     }
+    let anchor: Option<AnchorView<'de>> = anchor.flatten();
+    if let Some(a) = &anchor {
+        unknown.extend(a.unknown.iter().map(|u| format!("anchor.{u}")));
+    }
     Ok(FileView {
         format: required(format, "format")?,
         checkpoint: required(checkpoint, "checkpoint")?,
         log_vkey: required(log_vkey, "log_vkey")?,
         session,
         entries,
+        nodes,
+        anchor,
         unknown,
     })
 });
@@ -176,10 +198,28 @@ visit_object!(EntryView, "a proof entry object", |map, key, unknown| {
             }
         }
     }
-    Ok(EntryView {
-        index: required(index, "index")?,
-        leaf: required(leaf, "leaf")?,
-        inclusion_proof: required(inclusion_proof, "inclusion_proof")?,
+    Ok(EntryView { index: required(index, "index")?, leaf: required(leaf, "leaf")?, inclusion_proof, unknown })
+});
+
+visit_object!(AnchorView, "an anchor object", |map, key, unknown| {
+    let (mut checkpoint, mut consistency_proof, mut evidence) = (None, None, None);
+    while let Some(k) = key(&mut map)? {
+        match &*k {
+            "checkpoint" => set(&mut checkpoint, "checkpoint", map.next_value::<Str<'de>>()?.0)?,
+            "consistency_proof" => {
+                set(&mut consistency_proof, "consistency_proof", map.next_value::<Vec<Str<'de>>>()?)?
+            }
+            "evidence" => set(&mut evidence, "evidence", map.next_value::<serde_json::Value>()?)?,
+            other => {
+                unknown.push(other.to_owned());
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(AnchorView {
+        checkpoint: required(checkpoint, "checkpoint")?,
+        consistency_proof: required(consistency_proof, "consistency_proof")?,
+        evidence: required(evidence, "evidence")?,
         unknown,
     })
 });
@@ -196,7 +236,7 @@ mod tests {
         let v: FileView = serde_json::from_str(json).unwrap();
         assert_eq!(v.unknown, ["x", "session.z", "entries[0].w"]);
         assert!(v.session.heads_proof.is_none());
-        assert_eq!(&*v.entries[0].inclusion_proof[0], "ab");
+        assert_eq!(&*v.entries[0].inclusion_proof.as_ref().unwrap()[0], "ab");
         let twice = r#"{"format":"f","format":"g"}"#;
         assert!(serde_json::from_str::<FileView>(twice).unwrap_err().to_string().contains("duplicate field"));
         assert!(serde_json::from_str::<FileView>(r#"{"format":"f"}"#).is_err());

@@ -5,8 +5,10 @@ use crate::store::Store;
 use crate::tree;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use vargate_proof::SessionChain;
 use vargate_proof::merkle::{self, Hash};
-use vargate_proof::{PROOF_FORMAT, ProofEntry, ProofFile, SessionChain};
+use vargate_proof::session_proof::{Entry, Node, SESSION_PROOF_FORMAT, SessionProof};
+use vargate_proof::shared;
 
 impl Store {
     /// Inclusion proof of leaf `index` in the tenant's tree of `size` leaves, leaf level first.
@@ -36,9 +38,9 @@ impl Store {
         Ok(roots.first().copied().unwrap_or_else(merkle::empty_root))
     }
 
-    /// A `vargate-proof/2` file for one session: signs a fresh checkpoint if the log grew since the last one,
-    /// then proves every record of the session, and the session's head, against it.
-    pub async fn session_proof(&self, tenant: &str, session_id: &str) -> Result<ProofFile, StoreError> {
+    /// A `vargate-proof/3` file for one session: signs a fresh checkpoint if the log grew since the last one,
+    /// then proves every record of the session, with shared nodes, and the session's head, against it.
+    pub async fn session_proof(&self, tenant: &str, session_id: &str) -> Result<SessionProof, StoreError> {
         let (checkpoint, head) = self.checkpoint_with_head(tenant, Some(session_id)).await?;
         let head = head.ok_or_else(|| StoreError::Corrupt("the writer proved no session head".into()))?;
         let log = self.log(tenant).await?;
@@ -58,19 +60,13 @@ impl Store {
                 "session {session_id}: its records disagree with its stored head"
             )));
         }
+        let indices: Vec<u64> = rows.iter().map(|(idx, _)| *idx as u64).collect();
+        let ranges = shared::shared_ranges(checkpoint.size, &indices)
+            .map_err(|e| StoreError::Corrupt(format!("session {session_id}: {e}")))?;
         let mut conn = self.read.acquire().await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for (idx, leaf) in &rows {
-            let ranges = merkle::inclusion_ranges(*idx as u64, checkpoint.size)?;
-            let proof = tree::range_hashes(&mut conn, log.id, &ranges).await?;
-            entries.push(ProofEntry {
-                index: *idx as u64,
-                leaf: B64.encode(leaf),
-                inclusion_proof: proof.iter().map(hex::encode).collect(),
-            });
-        }
-        Ok(ProofFile {
-            format: PROOF_FORMAT.to_owned(),
+        let hashes = tree::range_hashes(&mut conn, log.id, &ranges).await?;
+        Ok(SessionProof {
+            format: SESSION_PROOF_FORMAT.to_owned(),
             checkpoint: checkpoint.note,
             log_vkey: log.vkey,
             session: SessionChain {
@@ -80,7 +76,9 @@ impl Store {
                 head: hex::encode(head.head),
                 heads_proof: head.proof.iter().map(hex::encode).collect(),
             },
-            entries,
+            entries: rows.iter().map(|(idx, leaf)| Entry { index: *idx as u64, leaf: B64.encode(leaf) }).collect(),
+            nodes: ranges.iter().zip(hashes).map(|(r, h)| Node(r.start, r.end, hex::encode(h))).collect(),
+            anchor: None,
         })
     }
 }

@@ -180,7 +180,7 @@ async fn stored_and_in_memory_proof_files_agree() {
     let signer = vargate_proof::NoteSigner::from_seed(&origin, [42u8; 32]).unwrap();
     for session in ["s0", "s3"] {
         let stored = store.session_proof("acme", session).await.unwrap();
-        let in_memory = vargate_proof::proof_file::build_from_leaves(&leaves, "acme", session, &signer).unwrap();
+        let in_memory = vargate_proof::session_proof::build_from_leaves(&leaves, "acme", session, &signer).unwrap();
         assert_eq!(stored, in_memory, "{session}");
     }
 }
