@@ -32,4 +32,13 @@ if [ "${1:-}" = "--test" ]; then
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check anthropic==2.10.0
   fi
+
+  # anvil, the local EVM node of the anchoring tests (src-tauri/crates/anchor/tests), pinned in tests/evm.
+  evm="$(cd "$(dirname "$0")/.." && pwd)/tests/evm"
+  anvil_pin="$(node -p "require('$evm/package.json').devDependencies['@foundry-rs/anvil']")"
+  anvil_bin="$(ls "$evm"/node_modules/@foundry-rs/anvil-*/bin/anvil 2>/dev/null | head -n1 || true)"
+  if [ -z "$anvil_bin" ] || ! "$anvil_bin" --version 2>/dev/null | grep -qxF "anvil Version: $anvil_pin"; then
+    echo "installing anvil $anvil_pin into $evm/node_modules"
+    npm ci --prefix "$evm" --silent
+  fi
 fi

@@ -11,9 +11,11 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod anchor;
 mod approvals;
 mod demo;
 mod detect;
+mod export;
 mod import;
 mod log;
 mod output;
@@ -187,11 +189,29 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Verify a proof file offline. Exit status: 0 every check passed against a pinned key; 1 a check
-    /// failed; 2 the input could not be read; 3 every check passed but no key was pinned (--key), so the
-    /// file's origin is unverified.
+    /// Write a session's signed evidence pack: proof.json, report.pdf, manifest.json and manifest.sig in one
+    /// zip, for an auditor to verify offline.
+    Export {
+        /// The tenant whose log holds the session.
+        #[arg(long)]
+        tenant: String,
+        /// The session to export (`vargate log sessions` lists them).
+        #[arg(long)]
+        session: String,
+        /// Where to write the pack.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Anchor checkpoints on an EVM chain, and see how anchoring is going.
+    #[command(subcommand)]
+    Anchor(AnchorCommand),
+    /// Verify an evidence pack or a proof file offline. Exit status: 0 every check passed against a pinned
+    /// key; 1 a check failed; 2 the input could not be read; 3 every check passed but no key was pinned
+    /// (--key), so the file's origin is unverified.
     Verify {
-        /// The proof file, or - for standard input.
+        /// The evidence pack (.zip) or proof file, or - for standard input.
         file: PathBuf,
         /// The log's published verifier key (C2SP vkey; `vargate log key` prints it) to pin the checkpoint
         /// signature to.
@@ -200,9 +220,69 @@ enum Command {
         /// Exit 0 rather than 3 when every check passes without --key (the origin stays unverified).
         #[arg(long)]
         allow_unpinned: bool,
+        /// Also ask this EVM node (JSON-RPC URL) whether the anchor transaction is in the chain at the stated
+        /// block. Without it, verification uses no network.
+        #[arg(long, value_name = "URL")]
+        rpc: Option<String>,
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// Where anchors go: a JSON-RPC endpoint and the chain it must serve.
+#[derive(Debug, Args)]
+struct ChainArgs {
+    /// The EVM node's JSON-RPC URL.
+    #[arg(long, env = "VARGATE_ANCHOR_RPC", value_name = "URL")]
+    rpc: String,
+    /// The chain id the node must serve (never guessed: 1 mainnet, 11155111 Sepolia, 31337 a local anvil).
+    #[arg(long, env = "VARGATE_ANCHOR_CHAIN_ID", value_name = "ID")]
+    chain_id: u64,
+    /// Blocks on top of the including block before the anchor counts.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    confirmations: u64,
+    /// Longest wait for inclusion and confirmations, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    timeout: u64,
+}
+
+impl ChainArgs {
+    fn config(&self) -> vargate_anchor::AnchorConfig {
+        let mut c = vargate_anchor::AnchorConfig::new(self.rpc.clone(), self.chain_id);
+        c.confirmations = self.confirmations;
+        c.timeout_secs = self.timeout;
+        c
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum AnchorCommand {
+    /// Anchor the tenant's latest checkpoint now (signing one if the log grew) and record the evidence.
+    Now {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The tenant's anchors and the state of anchoring: last success, failures, next retry.
+    Status {
+        #[arg(long)]
+        tenant: String,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the address that pays for anchoring on a chain (its key is in the keychain).
+    Address {
+        #[arg(long, env = "VARGATE_ANCHOR_CHAIN_ID", value_name = "ID")]
+        chain_id: u64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -354,8 +434,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         // Verification is offline and pure: no runtime, no data dir, no keychain.
-        Command::Verify { file, key, allow_unpinned, json } => {
-            return verify::run(file, key.as_deref(), *allow_unpinned, *json);
+        Command::Verify { file, key, allow_unpinned, rpc, json } => {
+            return verify::run(file, key.as_deref(), *allow_unpinned, rpc.as_deref(), *json);
         }
         Command::Policy(command) => return policy_command(command),
         Command::Detect { input } => {
@@ -465,6 +545,20 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Proof { tenant, session, out, store } => {
             with_store_signing(&store, true, async |s| log::proof(s, &tenant, &session, &out).await).await
+        }
+        Command::Export { tenant, session, out, store } => {
+            with_store_signing(&store, true, async |s| export::run(s, &tenant, &session, &out).await).await
+        }
+        Command::Anchor(AnchorCommand::Now { tenant, chain, store }) => {
+            let dir = store.data_dir()?;
+            with_store_signing(&store, true, async |s| anchor::now(s, &dir, &tenant, &chain.config()).await).await
+        }
+        Command::Anchor(AnchorCommand::Status { tenant, json, store }) => {
+            let dir = store.data_dir()?;
+            with_store(&store, async |s| anchor::status(s, &dir, &tenant, json).await).await
+        }
+        Command::Anchor(AnchorCommand::Address { chain_id, store }) => {
+            with_store_signing(&store, true, async |s| anchor::address(s, chain_id).await).await
         }
         Command::Timeline { tenant, session, types, decisions, json, store } => {
             let options = timeline::Options { tenant: &tenant, session: &session, types, decisions, json };

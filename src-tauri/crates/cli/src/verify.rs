@@ -6,13 +6,15 @@ use crate::output::{safe, write_stdout};
 use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
-use vargate_proof::{CheckStatus, MAX_PROOF_FILE_BYTES, NoteVerifier, Verdict, verify_proof_file};
+use vargate_engine::anchoring::EvmAnchorCheck;
+use vargate_proof::pack::{self, MAX_PACK_BYTES};
+use vargate_proof::{Check, CheckStatus, NoteVerifier, SessionProof, Verdict, verify_pack, verify_proof_file_with};
 
 const FAILED: u8 = 1;
 const UNREADABLE: u8 = 2;
 const UNPINNED: u8 = 3;
 
-pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, json: bool) -> ExitCode {
+pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, rpc: Option<&str>, json: bool) -> ExitCode {
     let pinned = match key.map(NoteVerifier::parse).transpose() {
         Ok(k) => k,
         Err(e) => return unreadable(&format!("--key is not a verifier key: {e}")),
@@ -21,10 +23,22 @@ pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, json: bool) -> 
         Ok(b) => b,
         Err(msg) => return unreadable(&msg),
     };
-    let verdict = match verify_proof_file(&bytes, pinned.as_ref()) {
+    // A zip's local file header begins with "PK\x03\x04"; anything else is read as a proof file.
+    let is_pack = bytes.starts_with(b"PK\x03\x04");
+    let verified = if is_pack {
+        verify_pack(&bytes, pinned.as_ref(), Some(&EvmAnchorCheck))
+    } else {
+        verify_proof_file_with(&bytes, pinned.as_ref(), Some(&EvmAnchorCheck))
+    };
+    let mut verdict = match verified {
         Ok(v) => v,
         Err(e) => return unreadable(&format!("{}: {e}", path.display())),
     };
+    if let Some(url) = rpc {
+        let check = on_chain(&bytes, is_pack, url);
+        verdict.origin_verified &= check.passed();
+        verdict.checks.push(check);
+    }
     let status = if !verdict.passed() {
         FAILED
     } else if verdict.origin_verified || allow_unpinned {
@@ -46,11 +60,38 @@ pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, json: bool) -> 
     ExitCode::from(status)
 }
 
+/// `--rpc`: asks the node whether the anchor transaction is in its chain at the stated block.
+fn on_chain(bytes: &[u8], is_pack: bool, url: &str) -> Check {
+    const NAME: &str = "anchor on chain";
+    let proof = if is_pack {
+        match pack::read_zip(bytes).ok().and_then(|mut f| f.remove(pack::PROOF)) {
+            Some(p) => p,
+            None => return Check::fail(NAME, "the pack has no readable proof.json"),
+        }
+    } else {
+        bytes.to_vec()
+    };
+    let evidence = serde_json::from_slice::<SessionProof>(&proof)
+        .ok()
+        .and_then(|p| p.anchor)
+        .map(|a| serde_json::from_value::<vargate_anchor::AnchorEvidence>(a.evidence));
+    let evidence = match evidence {
+        None => return Check::fail(NAME, "the file carries no anchor to look up"),
+        Some(Err(e)) => return Check::fail(NAME, format!("the anchor evidence is malformed: {e}")),
+        Some(Ok(ev)) => ev,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Check::fail(NAME, format!("cannot start the network client: {e}")),
+    };
+    Check::of(NAME, runtime.block_on(vargate_anchor::verify_online(url, &evidence)).map_err(|e| e.to_string()))
+}
+
 /// Reads a regular file or standard input (`-`), refusing devices and FIFOs (which may never end) and
 /// anything larger than the verifier reads.
 fn read_input(path: &Path) -> Result<Vec<u8>, String> {
-    let limit = MAX_PROOF_FILE_BYTES as u64;
-    let too_large = || format!("{}: larger than the {limit} bytes a proof file may have", path.display());
+    let limit = MAX_PACK_BYTES as u64;
+    let too_large = || format!("{}: larger than the {limit} bytes a pack or proof file may have", path.display());
     if path == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -62,7 +103,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!(
-            "{} is not a regular file (a directory, device or FIFO); give a proof file, or - for standard input",
+            "{} is not a regular file (a directory, device or FIFO); give a pack or proof file, or - for standard input",
             path.display()
         ));
     }

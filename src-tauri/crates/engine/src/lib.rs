@@ -9,8 +9,10 @@
 //! Invariant: fail closed. Any fault in detectors, policy or storage is a deny recorded with its cause;
 //! without a policy, [`FailClosed`] denies everything; a decision that cannot be recorded is never an allow.
 
+pub mod anchoring;
 pub mod approvals;
 pub mod decision;
+pub mod export;
 pub mod governor;
 mod history;
 pub mod ingest;

@@ -16,12 +16,14 @@ pub mod heads;
 pub mod jcs;
 pub mod merkle;
 pub mod note;
+pub mod pack;
 pub mod proof_file;
 pub mod record;
 pub mod session_proof;
 pub mod shared;
 pub mod verify;
 mod verify_anchor;
+mod verify_pack;
 mod view;
 
 pub use checkpoint::{Checkpoint, HeadsCommitment};
@@ -31,3 +33,4 @@ pub use proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1, ProofE
 pub use record::AuditRecord;
 pub use session_proof::{AnchorSection, SESSION_PROOF_FORMAT, SessionProof};
 pub use verify::{AnchorCheck, Check, CheckStatus, Verdict, VerifyError, verify_proof_file, verify_proof_file_with};
+pub use verify_pack::verify_pack;

@@ -8,6 +8,7 @@
 //!
 //! Invariant: this crate knows SQLite and the keychain, and nothing of HTTP, Tauri or the managed-agents API.
 
+pub mod anchors;
 mod approvals;
 mod error;
 pub mod integrity;
@@ -21,6 +22,7 @@ mod writer;
 
 pub use writer::WriterStats;
 
+pub use anchors::{ANCHOR_KIND, ANCHOR_SESSION, StoredAnchor};
 pub use approvals::{ApprovalRow, Resolution};
 pub use error::StoreError;
 pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};

@@ -211,6 +211,13 @@ impl Store {
         self.ask(|reply| Command::Checkpoint { tenant: tenant.to_owned(), session, reply }).await
     }
 
+    /// `manifest.sig` for an evidence pack: the log's key signs the manifest's SHA-256 (in the pack format's
+    /// fixed text, which no checkpoint can be read as).
+    pub async fn sign_manifest(&self, tenant: &str, manifest: &[u8]) -> Result<String, StoreError> {
+        let digest = vargate_proof::pack::sha256(manifest);
+        self.ask(|reply| Command::SignManifest { tenant: tenant.to_owned(), digest, reply }).await
+    }
+
     /// Issues checkpoints for every log that grew, every `period`, until the store's writer stops.
     pub fn spawn_checkpointer(&self, period: Duration) -> tokio::task::JoinHandle<()> {
         let store = self.clone();

@@ -475,6 +475,6 @@ fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
 }
 
 /// The current time, RFC 3339 in UTC.
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -68,6 +68,18 @@ pub(crate) enum Command {
         resolution: crate::approvals::Resolution,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
+    /// Signs an evidence pack's manifest digest with the log's key (the text is fixed by the pack format, so
+    /// this can sign nothing else).
+    SignManifest {
+        tenant: String,
+        digest: Hash,
+        reply: oneshot::Sender<Result<String, StoreError>>,
+    },
+    /// The anchoring key stored under `name`, created on first use.
+    AnchorKey {
+        name: String,
+        reply: oneshot::Sender<Result<[u8; 32], StoreError>>,
+    },
     /// Crypto-shreds a session, or the whole tenant.
     Shred {
         tenant: String,
@@ -191,6 +203,15 @@ impl Writer {
                 }
                 Command::ResolveApproval { id, resolution, reply } => {
                     let _ = reply.send(crate::approvals::resolve(&mut self.conn, &id, &resolution).await);
+                }
+                Command::SignManifest { tenant, digest, reply } => {
+                    let _ = reply.send(self.sign_manifest(&tenant, &digest).await);
+                }
+                Command::AnchorKey { name, reply } => {
+                    let key = self.keychain(move |keys| keys.data_key(&name, true)).await;
+                    let key =
+                        key.and_then(|k| k.ok_or_else(|| StoreError::Corrupt("no anchoring key was made".into())));
+                    let _ = reply.send(key);
                 }
                 Command::Append { .. } | Command::Checkpoint { .. } => {}
             }
@@ -337,6 +358,15 @@ impl Writer {
             }
         }
         Ok(results)
+    }
+
+    async fn sign_manifest(&mut self, tenant: &str, digest: &Hash) -> Result<String, StoreError> {
+        self.load_log(tenant, false).await?;
+        let info = self.logs.get(tenant).map(|l| l.info.clone()).ok_or(StoreError::UnknownTenant(tenant.to_owned()))?;
+        let signer = self.signer(&info).await?;
+        signer
+            .sign(&vargate_proof::pack::manifest_note_text(digest))
+            .map_err(|e| StoreError::Corrupt(format!("signing the manifest: {e}")))
     }
 
     /// The signer of an existing log: the keystore must hold exactly the key the log was created with.

@@ -1,0 +1,170 @@
+//! The evidence pack (`vargate-pack/1`): one zip file an auditor receives per session.
+//!
+//! It holds `proof.json` (a `vargate-proof/3` file), `report.pdf`, `manifest.json` (the RFC 8785 form of a
+//! [`Manifest`]: SHA-256 and size of every other file, and whose pack it is) and `manifest.sig` (a C2SP signed
+//! note by the **log's own key**, the one that signs its checkpoints, whose text commits to the manifest's
+//! SHA-256; see [`manifest_note_text`]). Specified in `docs/proof-format.md` §8; change both together.
+//!
+//! Zip handling is in memory: nothing here touches a file system. The reader faces untrusted bytes, so it
+//! bounds the number of files and every file's size before inflating anything.
+
+use crate::jcs;
+use crate::merkle::Hash;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+
+pub const PACK_FORMAT: &str = "vargate-pack/1";
+pub const MANIFEST: &str = "manifest.json";
+pub const SIGNATURE: &str = "manifest.sig";
+pub const PROOF: &str = "proof.json";
+pub const REPORT: &str = "report.pdf";
+/// The largest pack read; each file inside is bounded by [`crate::MAX_PROOF_FILE_BYTES`] too.
+pub const MAX_PACK_BYTES: usize = 512 << 20;
+/// A pack holds four files; a few more are tolerated (and reported), thousands are not read.
+const MAX_FILES: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`PACK_FORMAT`].
+    pub format: String,
+    pub tenant: String,
+    pub session_id: String,
+    /// The C2SP verifier key of the log, which signs `manifest.sig` as well as the checkpoints.
+    pub log_vkey: String,
+    /// RFC 3339 time the pack was made.
+    pub created_at: String,
+    /// Every file of the pack but the manifest and its signature, by name.
+    pub files: BTreeMap<String, FileDigest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDigest {
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackError {
+    #[error("not a readable zip archive: {0}")]
+    Archive(String),
+    #[error("{0}")]
+    Layout(String),
+}
+
+impl Manifest {
+    pub fn new(tenant: &str, session_id: &str, log_vkey: &str, created_at: &str, files: &[(&str, &[u8])]) -> Self {
+        Manifest {
+            format: PACK_FORMAT.to_owned(),
+            tenant: tenant.to_owned(),
+            session_id: session_id.to_owned(),
+            log_vkey: log_vkey.to_owned(),
+            created_at: created_at.to_owned(),
+            files: files
+                .iter()
+                .map(|(name, bytes)| {
+                    let digest = FileDigest { sha256: hex::encode(Sha256::digest(bytes)), size: bytes.len() as u64 };
+                    ((*name).to_owned(), digest)
+                })
+                .collect(),
+        }
+    }
+
+    /// The manifest's bytes in the pack: its RFC 8785 canonical JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        jcs::to_canonical(&value).unwrap_or_default()
+    }
+}
+
+/// The text `manifest.sig` signs: a fixed first line, so that it can never be read as a checkpoint (whose
+/// second line is a tree size), then the manifest's SHA-256.
+pub fn manifest_note_text(manifest_sha256: &Hash) -> String {
+    format!("{PACK_FORMAT} manifest\nsha256 {}\n", hex::encode(manifest_sha256))
+}
+
+pub fn sha256(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// Writes the pack's files into a zip, in the order given (deflated, fixed timestamps, so the same files
+/// give the same bytes).
+pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for (name, bytes) in files {
+        zip.start_file(*name, options).map_err(|e| PackError::Archive(e.to_string()))?;
+        zip.write_all(bytes).map_err(|e| PackError::Archive(e.to_string()))?;
+    }
+    let cursor = zip.finish().map_err(|e| PackError::Archive(e.to_string()))?;
+    Ok(cursor.into_inner())
+}
+
+/// Reads every file of a pack, refusing what a pack never holds: directories, paths, duplicate names, more
+/// than a few files, or a file larger than the limit (checked while inflating, not trusted from the header).
+pub fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| PackError::Archive(e.to_string()))?;
+    if archive.len() > MAX_FILES {
+        return Err(PackError::Layout(format!("{} files; a pack holds a handful", archive.len())));
+    }
+    let mut files = BTreeMap::new();
+    for i in 0..archive.len() {
+        let file = archive.by_index(i).map_err(|e| PackError::Archive(e.to_string()))?;
+        let name = file.name().map_err(|e| PackError::Archive(e.to_string()))?.into_owned();
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') || file.is_dir() {
+            return Err(PackError::Layout(format!("{name:?} is not a plain file name")));
+        }
+        let limit = crate::MAX_PROOF_FILE_BYTES as u64;
+        let mut content = Vec::new();
+        file.take(limit + 1).read_to_end(&mut content).map_err(|e| PackError::Archive(format!("{name}: {e}")))?;
+        if content.len() as u64 > limit {
+            return Err(PackError::Layout(format!("{name} is larger than {limit} bytes")));
+        }
+        if files.insert(name.clone(), content).is_some() {
+            return Err(PackError::Layout(format!("{name} appears twice")));
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zip_round_trips_and_is_deterministic() {
+        let files: [(&str, &[u8]); 2] = [("a.json", b"{}"), ("b.pdf", b"%PDF-1.7 ...")];
+        let one = write_zip(&files).unwrap();
+        assert_eq!(one, write_zip(&files).unwrap());
+        let back = read_zip(&one).unwrap();
+        assert_eq!(back.get("b.pdf").map(Vec::as_slice), Some(&b"%PDF-1.7 ..."[..]));
+    }
+
+    #[test]
+    fn hostile_archives_are_refused() {
+        assert!(read_zip(b"not a zip").is_err());
+        assert!(read_zip(&write_zip(&[("../x", b"1")]).unwrap()).is_err());
+        assert!(read_zip(&write_zip(&[("d/x", b"1")]).unwrap()).is_err());
+        let many: Vec<(String, Vec<u8>)> = (0..20).map(|i| (format!("f{i}"), vec![])).collect();
+        let refs: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        assert!(read_zip(&write_zip(&refs).unwrap()).is_err());
+    }
+
+    #[test]
+    fn manifest_bytes_are_canonical_and_the_note_text_is_no_checkpoint() {
+        let m = Manifest::new("acme", "s1", "k", "2026-12-01T00:00:00Z", &[("proof.json", b"{}")]);
+        let bytes = m.to_bytes();
+        assert!(bytes.starts_with(br#"{"created_at":"#));
+        let back: Manifest = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, m);
+        let text = manifest_note_text(&sha256(&bytes));
+        assert!(crate::Checkpoint::parse_text(&text).is_err());
+    }
+}

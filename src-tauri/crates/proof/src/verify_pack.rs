@@ -1,0 +1,147 @@
+//! Offline verification of an evidence pack: the archive, the manifest's signature by the log's key, every
+//! file's hash, that the manifest and the proof are of the same session and log, then everything
+//! [`crate::verify_proof_file_with`] checks of `proof.json`. A damaged or altered pack is a verdict with the
+//! failing check named, never an error: only an input too large to read is one.
+
+use crate::note::{Note, NoteVerifier};
+use crate::pack::{self, MANIFEST, Manifest, PROOF, REPORT, SIGNATURE};
+use crate::verify::{AnchorCheck, Check, Verdict, VerifyError, verify_proof_file_with};
+use std::collections::BTreeMap;
+
+/// Verifies a `vargate-pack/1` zip. `pinned` and `anchor_check` are as for [`verify_proof_file_with`]; without
+/// `pinned`, the manifest's signature is checked against the key the pack carries, and the verdict's
+/// `origin_verified` is false.
+pub fn verify_pack(
+    bytes: &[u8],
+    pinned: Option<&NoteVerifier>,
+    anchor_check: Option<&dyn AnchorCheck>,
+) -> Result<Verdict, VerifyError> {
+    if bytes.len() > pack::MAX_PACK_BYTES {
+        return Err(VerifyError::TooLarge { size: bytes.len() });
+    }
+    let mut checks = Vec::new();
+    let files = match pack::read_zip(bytes) {
+        Ok(files) => files,
+        Err(e) => {
+            checks.push(Check::fail("pack archive", e.to_string()));
+            return Ok(Verdict { origin_verified: false, checks });
+        }
+    };
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    checks.push(Check::pass("pack archive", format!("{} files: {}", files.len(), names.join(", "))));
+
+    let manifest = read_manifest(&files);
+    checks.push(Check::of("manifest", manifest.as_ref().map(describe).map_err(Clone::clone)));
+    if let Ok(m) = &manifest {
+        checks.push(Check::of("manifest signature", manifest_signature(&files, m, pinned)));
+        checks.push(Check::of("file hashes", file_hashes(&files, m)));
+        checks.push(Check::of("manifest session", same_session(&files, m)));
+    }
+    let proof = match files.get(PROOF) {
+        Some(proof) => match verify_proof_file_with(proof, pinned, anchor_check) {
+            Ok(verdict) => verdict,
+            Err(e) => Verdict { origin_verified: false, checks: vec![Check::fail("proof file", e.to_string())] },
+        },
+        None => {
+            Verdict { origin_verified: false, checks: vec![Check::fail("proof file", "the pack has no proof.json")] }
+        }
+    };
+    checks.extend(proof.checks);
+    let origin_verified = proof.origin_verified && checks.iter().all(Check::passed);
+    Ok(Verdict { origin_verified, checks })
+}
+
+fn read_manifest(files: &BTreeMap<String, Vec<u8>>) -> Result<Manifest, String> {
+    let bytes = files.get(MANIFEST).ok_or("the pack has no manifest.json")?;
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| format!("manifest.json: {e}"))?;
+    if manifest.format != pack::PACK_FORMAT {
+        return Err(format!("manifest format {:?} is not {:?}", manifest.format, pack::PACK_FORMAT));
+    }
+    if manifest.to_bytes() != *bytes {
+        return Err("manifest.json is not in its canonical (RFC 8785) form".to_owned());
+    }
+    Ok(manifest)
+}
+
+fn describe(m: &Manifest) -> String {
+    format!("{} of session {}/{}, made {}", m.format, m.tenant, m.session_id, m.created_at)
+}
+
+fn manifest_signature(
+    files: &BTreeMap<String, Vec<u8>>,
+    manifest: &Manifest,
+    pinned: Option<&NoteVerifier>,
+) -> Result<String, String> {
+    let key = match pinned {
+        Some(k) => k.clone(),
+        None => NoteVerifier::parse(&manifest.log_vkey).map_err(|e| format!("the manifest's log_vkey: {e}"))?,
+    };
+    let signed = files.get(SIGNATURE).ok_or("the pack has no manifest.sig")?;
+    let signed = std::str::from_utf8(signed).map_err(|_| "manifest.sig is not UTF-8 text")?;
+    let note = Note::parse(signed).map_err(|e| format!("manifest.sig: {e}"))?;
+    note.verify(std::slice::from_ref(&key)).map_err(|e| format!("manifest.sig: {e}"))?;
+    if !note.signatures.iter().any(|s| s.name == key.name && s.key_id == key.key_id) {
+        return Err(format!("manifest.sig has no signature by {} ({:08x})", key.name, key.key_id));
+    }
+    let bytes = files.get(MANIFEST).map(Vec::as_slice).unwrap_or_default();
+    let digest = pack::sha256(bytes);
+    if note.text != pack::manifest_note_text(&digest) {
+        return Err(format!("the signed text is not for this manifest (SHA-256 {})", hex::encode(digest)));
+    }
+    Ok(format!("{} ({:08x}) signed manifest SHA-256 {}", key.name, key.key_id, hex::encode(digest)))
+}
+
+fn file_hashes(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Result<String, String> {
+    for required in [PROOF, REPORT] {
+        if !manifest.files.contains_key(required) {
+            return Err(format!("the manifest does not list {required}"));
+        }
+    }
+    for (name, digest) in &manifest.files {
+        let bytes = files.get(name).ok_or(format!("{name} is listed but not in the pack"))?;
+        let actual = hex::encode(pack::sha256(bytes));
+        if actual != digest.sha256 || bytes.len() as u64 != digest.size {
+            return Err(format!(
+                "{name} has SHA-256 {actual} ({} bytes), the manifest says {} ({} bytes)",
+                bytes.len(),
+                digest.sha256,
+                digest.size
+            ));
+        }
+    }
+    let uncovered: Vec<&str> = files
+        .keys()
+        .map(String::as_str)
+        .filter(|n| *n != MANIFEST && *n != SIGNATURE && !manifest.files.contains_key(*n))
+        .collect();
+    if !uncovered.is_empty() {
+        return Err(format!("not covered by the manifest: {}", uncovered.join(", ")));
+    }
+    Ok(format!("{} files match the manifest", manifest.files.len()))
+}
+
+/// The manifest must name the session and log that `proof.json` proves.
+fn same_session(files: &BTreeMap<String, Vec<u8>>, m: &Manifest) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        log_vkey: String,
+        session: Session,
+    }
+    #[derive(serde::Deserialize)]
+    struct Session {
+        tenant: String,
+        session_id: String,
+    }
+    let proof = files.get(PROOF).ok_or("the pack has no proof.json")?;
+    let head: Head = serde_json::from_slice(proof).map_err(|e| format!("proof.json: {e}"))?;
+    if head.session.tenant != m.tenant || head.session.session_id != m.session_id {
+        return Err(format!(
+            "the manifest is for {}/{}, proof.json for {}/{}",
+            m.tenant, m.session_id, head.session.tenant, head.session.session_id
+        ));
+    }
+    if head.log_vkey != m.log_vkey {
+        return Err("the manifest and proof.json name different log keys".to_owned());
+    }
+    Ok(format!("manifest and proof.json are both of {}/{}", m.tenant, m.session_id))
+}
