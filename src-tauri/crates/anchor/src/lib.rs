@@ -35,6 +35,7 @@
 pub mod backoff;
 pub mod calldata;
 pub mod client;
+pub mod devnet;
 mod error;
 pub mod evidence;
 mod key;

@@ -3,74 +3,38 @@
 //! mines a block per transaction; tests that need further blocks mine them with `evm_mine`.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy::providers::{Provider, RootProvider};
+use vargate_anchor::devnet::{CHAIN_ID, DevChain, anvil_binary};
 use vargate_anchor::{AnchorConfig, AnchorError, Anchorer, Commitment, address_of, verify_offline, verify_online};
 
 /// anvil's default mnemonic, account 0 (funded with 10 000 ETH on every fresh anvil).
 const DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 /// Account 1 of the same mnemonic.
 const DEV_ADDR_1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-const CHAIN_ID: u64 = 31337;
 
-/// A running anvil, killed (by its own PID) when dropped.
+/// A running anvil (killed when dropped), with what these tests ask of it.
 struct Anvil {
-    child: Child,
+    chain: DevChain,
     url: String,
 }
 
 impl Anvil {
     async fn start() -> Anvil {
-        let bin = anvil_binary();
-        // The free port is found by binding and releasing it, so another process can take it in between;
-        // anvil then exits at once and the next port is tried.
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let child = Command::new(&bin)
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-            let mut anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
-            if anvil.wait_ready().await {
-                return anvil;
-            }
-        }
-        panic!("anvil did not start on any of 5 free ports");
-    }
-
-    /// True once anvil answers `eth_chainId`; false if it exited (port taken). Panics after 15 s.
-    async fn wait_ready(&mut self) -> bool {
-        let provider = self.provider();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = self.child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-                }
-                eprintln!("anvil exited ({status}): {stderr}");
-                return false;
-            }
-            if let Ok(id) = provider.get_chain_id().await {
-                assert_eq!(id, CHAIN_ID);
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("anvil at {} did not answer eth_chainId within 15 s", self.url);
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
+        // Never skip: a missing node would silently turn these tests into no-ops.
+        let chain = DevChain::start(&anvil_binary(&repo)).await.unwrap_or_else(|e| panic!("{e}"));
+        let url = chain.url().to_owned();
+        Anvil { chain, url }
     }
 
     fn provider(&self) -> RootProvider {
-        RootProvider::new_http(self.url.parse().unwrap())
+        self.chain.provider().unwrap()
     }
 
     async fn rpc(&self, method: &'static str, params: serde_json::Value) -> serde_json::Value {
-        self.provider().raw_request(method.into(), params).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+        self.chain.rpc(method, params).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     async fn head(&self) -> u64 {
@@ -80,41 +44,6 @@ impl Anvil {
     fn config(&self) -> AnchorConfig {
         AnchorConfig { confirmations: 0, timeout_secs: 20, ..AnchorConfig::new(&self.url, CHAIN_ID) }
     }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> PathBuf {
-    let bin = match std::env::var_os("VARGATE_ANVIL") {
-        Some(path) => PathBuf::from(path),
-        None => {
-            // npm's per-platform package names: anvil-{linux,darwin,win32}-{amd64,arm64}.
-            let os = match std::env::consts::OS {
-                "macos" => "darwin",
-                "windows" => "win32",
-                other => other,
-            };
-            let arch = match std::env::consts::ARCH {
-                "x86_64" => "amd64",
-                "aarch64" => "arm64",
-                other => other,
-            };
-            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
-            repo.join(format!("tests/evm/node_modules/@foundry-rs/anvil-{os}-{arch}/bin/anvil"))
-        }
-    };
-    // Never skip: a missing node would silently turn these tests into no-ops.
-    assert!(
-        bin.is_file(),
-        "anvil not found at {}: run `scripts/install-deps.sh --test` (or set VARGATE_ANVIL to an anvil binary)",
-        bin.display()
-    );
-    bin
 }
 
 fn dev_key() -> [u8; 32] {

@@ -2,7 +2,7 @@
 //! sessions through the client, ingests every event into the local audit log (PII redacted and sealed),
 //! decides on every tool call that waits on Vargate with the policy bundle and governance profile (the
 //! shipped ones unless given), interrupts a session whose observed behaviour turns dangerous, prints the
-//! timeline as it grows, and ends by writing a proof file per session that `vargate verify` accepts.
+//! timeline as it grows, and ends by writing a signed evidence pack per session that `vargate verify` accepts.
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
 use vargate_agents::sim::{SimConfig, Simulator};
 use vargate_agents::stream::WatchOptions;
+use vargate_engine::export::export_pack;
 use vargate_engine::{ApprovalConfig, ApprovalEvent, Approvals, Governor, PolicySet, ingest_session};
 use vargate_store::{Store, TimelineFilter};
 
@@ -86,13 +87,14 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
                 continue;
             }
         }
-        let proof = store.session_proof(TENANT, &session_id).await?;
-        let path = out.join(format!("{label}.proof.json"));
-        std::fs::write(&path, serde_json::to_vec_pretty(&proof)?)?;
-        let verdict = vargate_proof::verify_proof_file(&std::fs::read(&path)?, None)?;
+        let pack = export_pack(store, TENANT, &session_id, &vargate_engine::ingest::now(), &|_| {}).await?;
+        let path = out.join(format!("{label}.pack.zip"));
+        std::fs::write(&path, &pack.bytes)?;
+        let check = vargate_engine::anchoring::EvmAnchorCheck;
+        let verdict = vargate_proof::verify_pack(&std::fs::read(&path)?, None, Some(&check))?;
         say!(
             "{label:<12} {} → {} ({})",
-            count(proof.entries.len() as u64, "record", "records"),
+            count(pack.records, "record", "records"),
             path.display(),
             if verdict.passed() { "verifies" } else { "DOES NOT VERIFY" }
         );
@@ -104,7 +106,10 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
     if failures > 0 {
         bail!("{} failed", count(failures, "demo session", "demo sessions"));
     }
-    say!("check any of them offline: vargate verify {}/risky-bash.proof.json", out.display());
+    say!(
+        "check any of them offline: vargate verify {}/risky-bash.pack.zip --key \"$(vargate log key --tenant {TENANT})\"",
+        out.display()
+    );
     Ok(())
 }
 

@@ -260,6 +260,7 @@ impl ChainArgs {
 enum AnchorCommand {
     /// Anchor the tenant's latest checkpoint now (signing one if the log grew) and record the evidence.
     Now {
+        /// The tenant whose log to anchor.
         #[arg(long)]
         tenant: String,
         #[command(flatten)]
@@ -269,6 +270,7 @@ enum AnchorCommand {
     },
     /// The tenant's anchors and the state of anchoring: last success, failures, next retry.
     Status {
+        /// The tenant whose anchoring to show.
         #[arg(long)]
         tenant: String,
         /// As JSON.
@@ -279,6 +281,7 @@ enum AnchorCommand {
     },
     /// Print the address that pays for anchoring on a chain (its key is in the keychain).
     Address {
+        /// The chain the address pays on.
         #[arg(long, env = "VARGATE_ANCHOR_CHAIN_ID", value_name = "ID")]
         chain_id: u64,
         #[command(flatten)]

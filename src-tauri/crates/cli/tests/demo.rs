@@ -1,5 +1,5 @@
 //! `vargate demo` end to end: simulated governed sessions are ingested, every waiting tool call is denied
-//! fail-closed, and every proof file it writes passes `vargate verify`. Plus clear errors for a bad scenario
+//! fail-closed, and every evidence pack it writes passes `vargate verify`, its report readable as text. Plus clear errors for a bad scenario
 //! file and a bad address given to `vargate sim`.
 
 use std::process::Command;
@@ -63,12 +63,15 @@ fn demo_sessions_are_recorded_and_their_proofs_verify() {
         assert_eq!(out.status.code(), Some(0), "{}: {}", proof.display(), String::from_utf8_lossy(&out.stdout));
     }
     // The stored timeline shows the same decisions.
-    let session =
-        serde_json::from_slice::<serde_json::Value>(&std::fs::read(out_dir.join("risky-bash.proof.json")).unwrap())
-            .unwrap()["session"]["session_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let session = pack_session(&out_dir.join("risky-bash.pack.zip"));
+    // The pack's report is a real PDF whose text names the session, its denial and the coverage table.
+    let files = vargate_proof::pack::read_zip(&std::fs::read(out_dir.join("risky-bash.pack.zip")).unwrap()).unwrap();
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&pdf, &files["report.pdf"]).unwrap();
+    let text =
+        Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output().expect("pdftotext (poppler-utils)");
+    let report = String::from_utf8_lossy(&text.stdout);
+    assert!(report.contains(&session) && report.contains("credential_access") && report.contains("AG-2.9"), "{report}");
     let out = vargate(dir.path())
         .args(["timeline", "--tenant", "demo", "--session", &session, "--decision", "deny"])
         .output()
@@ -86,9 +89,9 @@ fn every_demo_decision_replays() {
         vargate(dir.path()).args(["demo", "--out", out_dir.to_str().unwrap(), "--drop-every", "0"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut replayed = 0;
-    for proof in std::fs::read_dir(&out_dir).unwrap() {
-        let file: serde_json::Value = serde_json::from_slice(&std::fs::read(proof.unwrap().path()).unwrap()).unwrap();
-        let session = file["session"]["session_id"].as_str().unwrap();
+    for pack in std::fs::read_dir(&out_dir).unwrap() {
+        let session = pack_session(&pack.unwrap().path());
+        let session = session.as_str();
         let out = vargate(dir.path())
             .args(["timeline", "--tenant", "demo", "--session", session, "--type", "vargate.decision", "--json"])
             .output()
@@ -200,4 +203,11 @@ fn watch_ingests_a_session_of_any_compatible_server_and_needs_a_key() {
     assert!(raw.iter().any(|e| e.contains("\"user.interrupt\"")), "{raw:?}");
     assert!(raw.iter().any(|e| e.contains("erin interrupted this session: runaway spending")), "{raw:?}");
     rt.block_on(sim.shutdown());
+}
+
+/// The session id of a pack, read from its proof.json.
+fn pack_session(pack: &std::path::Path) -> String {
+    let files = vargate_proof::pack::read_zip(&std::fs::read(pack).unwrap()).unwrap();
+    let proof: serde_json::Value = serde_json::from_slice(&files["proof.json"]).unwrap();
+    proof["session"]["session_id"].as_str().unwrap().to_owned()
 }

@@ -82,6 +82,44 @@ impl Manifest {
     }
 }
 
+/// A pack before its manifest is signed: the caller signs [`Draft::manifest_bytes`] with the log's key (the
+/// store does, asynchronously) and hands the signed note to [`Draft::finish`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    proof_json: Vec<u8>,
+    report: Vec<u8>,
+    manifest: Vec<u8>,
+}
+
+impl Draft {
+    pub fn new(proof: &crate::SessionProof, report_pdf: Vec<u8>, created_at: &str) -> Result<Draft, PackError> {
+        let proof_json = serde_json::to_vec(proof).map_err(|e| PackError::Layout(e.to_string()))?;
+        let manifest = Manifest::new(
+            &proof.session.tenant,
+            &proof.session.session_id,
+            &proof.log_vkey,
+            created_at,
+            &[(PROOF, &proof_json), (REPORT, &report_pdf)],
+        );
+        Ok(Draft { proof_json, report: report_pdf, manifest: manifest.to_bytes() })
+    }
+
+    /// The bytes of `manifest.json`, to be signed (see [`manifest_note_text`]).
+    pub fn manifest_bytes(&self) -> &[u8] {
+        &self.manifest
+    }
+
+    /// The zip, with `manifest.sig` the signed note over the manifest.
+    pub fn finish(&self, signature: &str) -> Result<Vec<u8>, PackError> {
+        write_zip(&[
+            (MANIFEST, &self.manifest),
+            (SIGNATURE, signature.as_bytes()),
+            (PROOF, &self.proof_json),
+            (REPORT, &self.report),
+        ])
+    }
+}
+
 /// The text `manifest.sig` signs: a fixed first line, so that it can never be read as a checkpoint (whose
 /// second line is a tree size), then the manifest's SHA-256.
 pub fn manifest_note_text(manifest_sha256: &Hash) -> String {
@@ -92,13 +130,16 @@ pub fn sha256(bytes: &[u8]) -> Hash {
     Sha256::digest(bytes).into()
 }
 
-/// Writes the pack's files into a zip, in the order given (deflated, fixed timestamps, so the same files
-/// give the same bytes).
+/// Writes the pack's files into a zip, in the order given: stored (not compressed), with the DOS epoch as
+/// every timestamp and no extra fields, so the same files always give the same bytes. That makes the layout
+/// checkable: a verifier rebuilds it from the files and compares, so no byte of the archive goes unchecked
+/// (zip headers hold fields no hash covers). The PDF is compressed inside already.
 pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .large_file(false);
     for (name, bytes) in files {
         zip.start_file(*name, options).map_err(|e| PackError::Archive(e.to_string()))?;
         zip.write_all(bytes).map_err(|e| PackError::Archive(e.to_string()))?;
@@ -132,6 +173,25 @@ pub fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
         }
     }
     Ok(files)
+}
+
+/// Whether `bytes` are exactly the archive [`write_zip`] makes of the pack's four files in their order;
+/// `Err` says where they differ.
+pub fn check_layout(bytes: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
+    let mut ordered = Vec::new();
+    for name in [MANIFEST, SIGNATURE, PROOF, REPORT] {
+        let content = files.get(name).ok_or(format!("{name} is missing"))?;
+        ordered.push((name, content.as_slice()));
+    }
+    if files.len() != ordered.len() {
+        return Err(format!("{} files, a pack has {}", files.len(), ordered.len()));
+    }
+    let canonical = write_zip(&ordered).map_err(|e| e.to_string())?;
+    match canonical.iter().zip(bytes).position(|(a, b)| a != b) {
+        None if canonical.len() == bytes.len() => Ok(()),
+        None => Err(format!("{} bytes where the pack's files make {}", bytes.len(), canonical.len())),
+        Some(at) => Err(format!("byte {at} differs from the layout of the pack's files (zip headers no hash covers)")),
+    }
 }
 
 #[cfg(test)]

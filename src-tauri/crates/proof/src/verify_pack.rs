@@ -28,7 +28,9 @@ pub fn verify_pack(
         }
     };
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
-    checks.push(Check::pass("pack archive", format!("{} files: {}", files.len(), names.join(", "))));
+    let layout = pack::check_layout(bytes, &files)
+        .map(|()| format!("{} files, stored in the pack layout: {}", files.len(), names.join(", ")));
+    checks.push(Check::of("pack archive", layout));
 
     let manifest = read_manifest(&files);
     checks.push(Check::of("manifest", manifest.as_ref().map(describe).map_err(Clone::clone)));

@@ -6,7 +6,7 @@
 mod controls;
 mod report_data;
 
-use vargate_proof::pack::{self, Manifest};
+use vargate_proof::pack::{self, Draft};
 use vargate_store::{Store, StoreError};
 
 pub use report_data::report_for;
@@ -61,31 +61,17 @@ pub async fn export_pack(
     progress(Stage::Reporting { records: proof.entries.len() as u64 });
     let report = report_for(&proof, created_at).map_err(ExportError::Report)?;
     let pdf = vargate_report::render(&report).map_err(|e| ExportError::Report(e.to_string()))?;
-    let proof_json = serde_json::to_vec(&proof).map_err(|e| ExportError::Pack(e.to_string()))?;
     progress(Stage::Signing);
-    let manifest = Manifest::new(
-        tenant,
-        session_id,
-        &proof.log_vkey,
-        created_at,
-        &[(pack::PROOF, &proof_json), (pack::REPORT, &pdf)],
-    );
-    let manifest_bytes = manifest.to_bytes();
-    let signature = store.sign_manifest(tenant, &manifest_bytes).await?;
+    let draft = Draft::new(&proof, pdf, created_at).map_err(|e| ExportError::Pack(e.to_string()))?;
+    let signature = store.sign_manifest(tenant, draft.manifest_bytes()).await?;
     progress(Stage::Writing);
-    let bytes = pack::write_zip(&[
-        (pack::MANIFEST, &manifest_bytes),
-        (pack::SIGNATURE, signature.as_bytes()),
-        (pack::PROOF, &proof_json),
-        (pack::REPORT, &pdf),
-    ])
-    .map_err(|e| ExportError::Pack(e.to_string()))?;
+    let bytes = draft.finish(&signature).map_err(|e| ExportError::Pack(e.to_string()))?;
     Ok(ExportedPack {
         bytes,
         records: proof.entries.len() as u64,
         checkpoint_size,
         anchored,
-        manifest_sha256: hex::encode(pack::sha256(&manifest_bytes)),
+        manifest_sha256: hex::encode(pack::sha256(draft.manifest_bytes())),
     })
 }
 
