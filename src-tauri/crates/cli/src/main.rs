@@ -130,6 +130,8 @@ enum Command {
         #[command(flatten)]
         policy: PolicyArgs,
         #[command(flatten)]
+        anchoring: AnchoringArgs,
+        #[command(flatten)]
         store: StoreArgs,
     },
     /// Re-evaluate a recorded decision on the policy bundle that made it; exit 1 unless it reproduces.
@@ -253,6 +255,30 @@ impl ChainArgs {
         c.confirmations = self.confirmations;
         c.timeout_secs = self.timeout;
         c
+    }
+}
+
+/// Periodic anchoring while a long-running command runs (off unless --anchor-rpc is given).
+#[derive(Debug, Args)]
+struct AnchoringArgs {
+    /// Anchor the log's checkpoints through this EVM JSON-RPC URL while running.
+    #[arg(long, env = "VARGATE_ANCHOR_RPC", value_name = "URL", requires = "anchor_chain_id")]
+    anchor_rpc: Option<String>,
+    /// The chain id that node must serve.
+    #[arg(long, env = "VARGATE_ANCHOR_CHAIN_ID", value_name = "ID")]
+    anchor_chain_id: Option<u64>,
+    /// Seconds between anchors.
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    anchor_every: u64,
+}
+
+impl AnchoringArgs {
+    /// Starts periodic anchoring when configured; the task ends with the store's writer.
+    fn spawn(&self, store: &Store, data_dir: PathBuf) -> Option<tokio::task::JoinHandle<()>> {
+        let (url, chain_id) = (self.anchor_rpc.clone()?, self.anchor_chain_id?);
+        let mut config = vargate_anchor::AnchorConfig::new(url, chain_id);
+        config.interval_secs = self.anchor_every;
+        Some(vargate_engine::anchoring::spawn_anchorer(store.clone(), config, data_dir))
     }
 }
 
@@ -567,9 +593,18 @@ async fn run(command: Command) -> Result<()> {
             let options = timeline::Options { tenant: &tenant, session: &session, types, decisions, json };
             with_store(&store, async |s| timeline::run(s, options).await).await
         }
-        Command::Watch { tenant, session, policy, store } => {
+        Command::Watch { tenant, session, policy, anchoring, store } => {
             let policies = policy.load("default")?;
-            with_store_signing(&store, true, async |s| watch::run(s, &tenant, &session, policies).await).await
+            let dir = store.data_dir()?;
+            with_store_signing(&store, true, async |s| {
+                let anchorer = anchoring.spawn(s, dir);
+                let result = watch::run(s, &tenant, &session, policies).await;
+                if let Some(task) = anchorer {
+                    task.abort();
+                }
+                result
+            })
+            .await
         }
         Command::Demo { out, drop_every, policy, store } => {
             let policies = policy.load("demo")?;

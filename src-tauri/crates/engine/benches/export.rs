@@ -89,6 +89,15 @@ fn main() {
             let v = vargate_proof::verify_pack(&pack, Some(&key), Some(&EvmAnchorCheck)).expect("verify");
             assert!(v.passed(), "{v:#?}");
         });
+        let files = vargate_proof::pack::read_zip(&pack).expect("zip");
+        let read = best_of(5, || {
+            std::hint::black_box(vargate_proof::pack::read_zip(&pack).expect("zip"));
+        });
+        let layout = best_of(5, || vargate_proof::pack::check_layout(&pack, &files).expect("layout"));
+        let proof_only = best_of(5, || {
+            let v = vargate_proof::verify_proof_file_with(&files["proof.json"], Some(&key), Some(&EvmAnchorCheck));
+            assert!(v.expect("verify").passed());
+        });
         let sha = best_of(5, || {
             std::hint::black_box(sha2::Sha256::digest(&pack));
         });
@@ -101,6 +110,17 @@ fn main() {
             ms(sha),
             sha.as_secs_f64() / verify.as_secs_f64()
         );
+        println!(
+            "  of which: reading the zip {:.1} ms, checking its layout {:.1} ms, verifying proof.json ({} bytes) {:.1} ms",
+            ms(read),
+            ms(layout),
+            files["proof.json"].len(),
+            ms(proof_only)
+        );
+        // For profiling: `-- --verify-loops N` repeats the proof verification N more times.
+        for _ in 0..arg("--verify-loops", 0) {
+            std::hint::black_box(vargate_proof::verify_proof_file_with(&files["proof.json"], Some(&key), None).ok());
+        }
         store.close().await;
     });
 }

@@ -14,6 +14,7 @@
 pub mod checkpoint;
 pub mod heads;
 pub mod jcs;
+pub mod jcs_check;
 pub mod merkle;
 pub mod note;
 pub mod pack;
@@ -30,7 +31,7 @@ pub use checkpoint::{Checkpoint, HeadsCommitment};
 pub use merkle::{Hash, Subtree};
 pub use note::{NoteSigner, NoteVerifier};
 pub use proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1, ProofEntry, ProofFile, SessionChain};
-pub use record::AuditRecord;
+pub use record::{AuditRecord, RecordHead};
 pub use session_proof::{AnchorSection, SESSION_PROOF_FORMAT, SessionProof};
 pub use verify::{AnchorCheck, Check, CheckStatus, Verdict, VerifyError, verify_proof_file, verify_proof_file_with};
 pub use verify_pack::verify_pack;

@@ -135,7 +135,9 @@ pub fn sha256(bytes: &[u8]) -> Hash {
 /// checkable: a verifier rebuilds it from the files and compares, so no byte of the archive goes unchecked
 /// (zip headers hold fields no hash covers). The PDF is compressed inside already.
 pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    // Room for the files and their headers up front: growing a buffer of megabytes by doubling copies it.
+    let capacity = files.iter().map(|(n, b)| b.len() + 2 * n.len() + 128).sum::<usize>() + 64;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip::DateTime::default())

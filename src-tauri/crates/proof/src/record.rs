@@ -77,10 +77,117 @@ impl AuditRecord {
     }
 }
 
+/// What a verifier needs of a leaf, read without building its payload: the record's members borrowed from
+/// the leaf, with every check [`AuditRecord::from_leaf`] makes (exact members, version, canonical form,
+/// payload an object).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordHead<'a> {
+    pub v: u32,
+    #[serde(borrow)]
+    pub tenant: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub session_id: std::borrow::Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow, deserialize_with = "optional_str")]
+    pub prev: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    pub ts: std::borrow::Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    pub kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub source: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub decision: std::borrow::Cow<'a, str>,
+    /// Checked to be an object while reading; its content is not kept.
+    #[allow(dead_code)]
+    payload: AnObject,
+}
+
+fn optional_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+    Ok(Option::<Borrowed<'de>>::deserialize(d)?.map(|b| b.0))
+}
+
+/// Any JSON object, skipped; anything else is an error.
+#[derive(Debug)]
+struct AnObject;
+
+impl<'de> Deserialize<'de> for AnObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AnObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AnObject, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(AnObject)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> RecordHead<'a> {
+    pub fn from_leaf(leaf: &'a [u8]) -> Result<Self, RecordError> {
+        if !crate::jcs_check::is_canonical(leaf) {
+            // Say why as the full reader would (e.g. "not an audit record" for a leaf that is not JSON).
+            return Err(AuditRecord::from_leaf(leaf).err().unwrap_or(RecordError::NotCanonical));
+        }
+        let head: RecordHead<'a> = serde_json::from_slice(leaf).map_err(|e| {
+            if e.to_string().contains("a JSON object") {
+                RecordError::PayloadNotObject
+            } else {
+                RecordError::NotARecord(e)
+            }
+        })?;
+        if head.v != RECORD_VERSION {
+            return Err(RecordError::UnknownVersion(head.v));
+        }
+        Ok(head)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_head_reader_accepts_and_refuses_exactly_what_the_full_reader_does() {
+        let leaf = record().canonical_bytes();
+        let text = String::from_utf8(leaf.clone()).unwrap();
+        let mut cases: Vec<String> = vec![text.clone()];
+        for (from, to) in [
+            ("\"v\":1", "\"v\":2"),
+            ("\"payload\":{", "\"payload\":[{"),
+            (",\"prev\":null", ""),
+            ("\"seq\":0", "\"seq\":-1"),
+            ("\"seq\":0", "\"seq\":\"0\""),
+            ("\"source\":\"import\"", "\"source\":\"import\",\"t\":1"),
+            ("\"tenant\":\"acme\"", "\"tenant\":null"),
+            ("{", "{ "),
+            ("\"prev\":null", "\"prev\":\"ab\""),
+        ] {
+            cases.push(text.replacen(from, to, 1));
+        }
+        for i in (0..leaf.len()).step_by(3) {
+            let mut b = leaf.clone();
+            b[i] ^= 0x04;
+            cases.push(String::from_utf8_lossy(&b).into_owned());
+        }
+        for case in cases {
+            let full = AuditRecord::from_leaf(case.as_bytes());
+            let head = RecordHead::from_leaf(case.as_bytes());
+            assert_eq!(full.is_ok(), head.is_ok(), "{case}: {full:?} vs {head:?}");
+            if let (Ok(f), Ok(h)) = (full, head) {
+                assert_eq!((f.seq, f.prev.as_deref(), f.tenant.as_str()), (h.seq, h.prev.as_deref(), &*h.tenant));
+            }
+        }
+    }
 
     fn record() -> AuditRecord {
         AuditRecord {

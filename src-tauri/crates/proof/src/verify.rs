@@ -6,7 +6,7 @@ use crate::heads;
 use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteVerifier};
 use crate::proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1};
-use crate::record::AuditRecord;
+use crate::record::RecordHead;
 use crate::session_proof::SESSION_PROOF_FORMAT;
 use crate::shared;
 pub use crate::verify_anchor::AnchorCheck;
@@ -98,6 +98,22 @@ pub fn verify_proof_file_with(
     pinned: Option<&NoteVerifier>,
     anchor_check: Option<&dyn AnchorCheck>,
 ) -> Result<Verdict, VerifyError> {
+    verify_with_subject(bytes, pinned, anchor_check).map(|(verdict, _)| verdict)
+}
+
+/// Whom a proof file is about: tenant, session and log key, as the file states them.
+pub(crate) struct Subject {
+    pub tenant: String,
+    pub session_id: String,
+    pub log_vkey: String,
+}
+
+/// [`verify_proof_file_with`], also returning the file's [`Subject`] (so that a pack need not parse it twice).
+pub(crate) fn verify_with_subject(
+    bytes: &[u8],
+    pinned: Option<&NoteVerifier>,
+    anchor_check: Option<&dyn AnchorCheck>,
+) -> Result<(Verdict, Subject), VerifyError> {
     if bytes.len() > MAX_PROOF_FILE_BYTES {
         return Err(VerifyError::TooLarge { size: bytes.len() });
     }
@@ -105,7 +121,12 @@ pub fn verify_proof_file_with(
     if file.format != SESSION_PROOF_FORMAT && file.format != PROOF_FORMAT && file.format != PROOF_FORMAT_V1 {
         return Err(VerifyError::UnsupportedFormat { found: file.format.into_owned() });
     }
-    Ok(verify_parsed(&file, pinned, anchor_check))
+    let subject = Subject {
+        tenant: file.session.tenant.to_string(),
+        session_id: file.session.session_id.to_string(),
+        log_vkey: file.log_vkey.to_string(),
+    };
+    Ok((verify_parsed(&file, pinned, anchor_check), subject))
 }
 
 fn verify_parsed(
@@ -373,7 +394,7 @@ fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String
     let mut last_index: Option<u64> = None;
     for (i, (leaf, entry)) in leaves.iter().zip(&file.entries).enumerate() {
         let leaf = leaf.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?;
-        let record = AuditRecord::from_leaf(leaf).map_err(|e| format!("entry {i}: {e}"))?;
+        let record = RecordHead::from_leaf(leaf).map_err(|e| format!("entry {i}: {e}"))?;
         if record.tenant != *s.tenant || record.session_id != *s.session_id {
             return Err(format!(
                 "entry {i} belongs to {}/{}, not {}/{}",
@@ -383,7 +404,7 @@ fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String
         if record.seq != i as u64 {
             return Err(format!("entry {i} has sequence number {}: records are missing or out of order", record.seq));
         }
-        if record.prev != prev.map(hex::encode) {
+        if record.prev.as_deref() != prev.map(hex::encode).as_deref() {
             return Err(format!("entry {i} (seq {}) does not link to the previous record's leaf hash", record.seq));
         }
         if last_index.is_some_and(|l| entry.index <= l) {

@@ -5,7 +5,7 @@
 
 use crate::note::{Note, NoteVerifier};
 use crate::pack::{self, MANIFEST, Manifest, PROOF, REPORT, SIGNATURE};
-use crate::verify::{AnchorCheck, Check, Verdict, VerifyError, verify_proof_file_with};
+use crate::verify::{AnchorCheck, Check, Subject, Verdict, VerifyError, verify_with_subject};
 use std::collections::BTreeMap;
 
 /// Verifies a `vargate-pack/1` zip. `pinned` and `anchor_check` are as for [`verify_proof_file_with`]; without
@@ -34,19 +34,23 @@ pub fn verify_pack(
 
     let manifest = read_manifest(&files);
     checks.push(Check::of("manifest", manifest.as_ref().map(describe).map_err(Clone::clone)));
+    let proof = match files.get(PROOF) {
+        Some(proof) => verify_with_subject(proof, pinned, anchor_check)
+            .map_err(|e| Verdict { origin_verified: false, checks: vec![Check::fail("proof file", e.to_string())] }),
+        None => Err(Verdict {
+            origin_verified: false,
+            checks: vec![Check::fail("proof file", "the pack has no proof.json")],
+        }),
+    };
     if let Ok(m) = &manifest {
         checks.push(Check::of("manifest signature", manifest_signature(&files, m, pinned)));
         checks.push(Check::of("file hashes", file_hashes(&files, m)));
-        checks.push(Check::of("manifest session", same_session(&files, m)));
+        let subject = proof.as_ref().map(|(_, s)| s).map_err(|_| "proof.json cannot be read".to_owned());
+        checks.push(Check::of("manifest session", subject.and_then(|s| same_session(s, m))));
     }
-    let proof = match files.get(PROOF) {
-        Some(proof) => match verify_proof_file_with(proof, pinned, anchor_check) {
-            Ok(verdict) => verdict,
-            Err(e) => Verdict { origin_verified: false, checks: vec![Check::fail("proof file", e.to_string())] },
-        },
-        None => {
-            Verdict { origin_verified: false, checks: vec![Check::fail("proof file", "the pack has no proof.json")] }
-        }
+    let proof = match proof {
+        Ok((verdict, _)) => verdict,
+        Err(verdict) => verdict,
     };
     checks.extend(proof.checks);
     let origin_verified = proof.origin_verified && checks.iter().all(Check::passed);
@@ -123,26 +127,14 @@ fn file_hashes(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Result
 }
 
 /// The manifest must name the session and log that `proof.json` proves.
-fn same_session(files: &BTreeMap<String, Vec<u8>>, m: &Manifest) -> Result<String, String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        log_vkey: String,
-        session: Session,
-    }
-    #[derive(serde::Deserialize)]
-    struct Session {
-        tenant: String,
-        session_id: String,
-    }
-    let proof = files.get(PROOF).ok_or("the pack has no proof.json")?;
-    let head: Head = serde_json::from_slice(proof).map_err(|e| format!("proof.json: {e}"))?;
-    if head.session.tenant != m.tenant || head.session.session_id != m.session_id {
+fn same_session(proof: &Subject, m: &Manifest) -> Result<String, String> {
+    if proof.tenant != m.tenant || proof.session_id != m.session_id {
         return Err(format!(
             "the manifest is for {}/{}, proof.json for {}/{}",
-            m.tenant, m.session_id, head.session.tenant, head.session.session_id
+            m.tenant, m.session_id, proof.tenant, proof.session_id
         ));
     }
-    if head.log_vkey != m.log_vkey {
+    if proof.log_vkey != m.log_vkey {
         return Err("the manifest and proof.json name different log keys".to_owned());
     }
     Ok(format!("manifest and proof.json are both of {}/{}", m.tenant, m.session_id))
