@@ -6,9 +6,9 @@ use crate::output::{safe, write_stdout};
 use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
-use vargate_engine::anchoring::EvmAnchorCheck;
-use vargate_proof::pack::{self, MAX_PACK_BYTES};
-use vargate_proof::{Check, CheckStatus, NoteVerifier, SessionProof, Verdict, verify_pack, verify_proof_file_with};
+use vargate_engine::verification;
+use vargate_proof::pack::MAX_PACK_BYTES;
+use vargate_proof::{Check, CheckStatus, NoteVerifier, Verdict};
 
 const FAILED: u8 = 1;
 const UNREADABLE: u8 = 2;
@@ -23,19 +23,12 @@ pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, rpc: Option<&st
         Ok(b) => b,
         Err(msg) => return unreadable(&msg),
     };
-    // A zip's local file header begins with "PK\x03\x04"; anything else is read as a proof file.
-    let is_pack = bytes.starts_with(b"PK\x03\x04");
-    let verified = if is_pack {
-        verify_pack(&bytes, pinned.as_ref(), Some(&EvmAnchorCheck))
-    } else {
-        verify_proof_file_with(&bytes, pinned.as_ref(), Some(&EvmAnchorCheck))
-    };
-    let mut verdict = match verified {
+    let mut verdict = match verification::verify_bytes(&bytes, pinned.as_ref()) {
         Ok(v) => v,
         Err(e) => return unreadable(&format!("{}: {e}", path.display())),
     };
     if let Some(url) = rpc {
-        let check = on_chain(&bytes, is_pack, url);
+        let check = on_chain(&bytes, url);
         verdict.origin_verified &= check.passed();
         verdict.checks.push(check);
     }
@@ -61,30 +54,11 @@ pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, rpc: Option<&st
 }
 
 /// `--rpc`: asks the node whether the anchor transaction is in its chain at the stated block.
-fn on_chain(bytes: &[u8], is_pack: bool, url: &str) -> Check {
-    const NAME: &str = "anchor on chain";
-    let proof = if is_pack {
-        match pack::read_zip(bytes).ok().and_then(|mut f| f.remove(pack::PROOF)) {
-            Some(p) => p,
-            None => return Check::fail(NAME, "the pack has no readable proof.json"),
-        }
-    } else {
-        bytes.to_vec()
-    };
-    let evidence = serde_json::from_slice::<SessionProof>(&proof)
-        .ok()
-        .and_then(|p| p.anchor)
-        .map(|a| serde_json::from_value::<vargate_anchor::AnchorEvidence>(a.evidence));
-    let evidence = match evidence {
-        None => return Check::fail(NAME, "the file carries no anchor to look up"),
-        Some(Err(e)) => return Check::fail(NAME, format!("the anchor evidence is malformed: {e}")),
-        Some(Ok(ev)) => ev,
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return Check::fail(NAME, format!("cannot start the network client: {e}")),
-    };
-    Check::of(NAME, runtime.block_on(vargate_anchor::verify_online(url, &evidence)).map_err(|e| e.to_string()))
+fn on_chain(bytes: &[u8], url: &str) -> Check {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(verification::check_on_chain(bytes, url)),
+        Err(e) => Check::fail("anchor on chain", format!("cannot start the network client: {e}")),
+    }
 }
 
 /// Reads a regular file or standard input (`-`), refusing devices and FIFOs (which may never end) and

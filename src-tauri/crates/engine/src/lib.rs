@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod policy_set;
 pub mod redact;
 pub mod replay;
+pub mod verification;
 
 pub use approvals::{ApprovalConfig, ApprovalEvent, Approvals};
 pub use decision::{Decider, Decision, DecisionRequest, FailClosed, Interrupt, Verdict};
