@@ -85,6 +85,9 @@ async fn a_pack_is_exported_anchored_verified_on_chain_and_its_tampered_copies_f
     drop(chain);
 
     // An unreachable chain: the attempt fails clearly, status says so, the log is untouched and goes on.
+    let more = env.write("more.jsonl", &common::jsonl(8));
+    let out = env.vargate(&["log", "import", &more, "--tenant", "acme"]);
+    assert!(out.status.success(), "{}", text(&out));
     let out = env.vargate(&["anchor", "now", "--tenant", "acme", "--rpc", "http://127.0.0.1:9", "--chain-id", "31337"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("cannot reach the EVM node at http://127.0.0.1:9"), "{}", text(&out));
