@@ -9,6 +9,10 @@ const MAX_DEPTH: u32 = 128;
 
 /// True when `bytes` are the RFC 8785 canonical form of the JSON value they spell.
 pub fn is_canonical(bytes: &[u8]) -> bool {
+    // UTF-8 once for the whole text (vectorised); escapes are ASCII, so every string inside is valid too.
+    if std::str::from_utf8(bytes).is_err() {
+        return false;
+    }
     let mut p = Parser { b: bytes, i: 0, depth: 0 };
     p.value() && p.i == bytes.len()
 }
@@ -135,9 +139,7 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
         }
-        let quoted = self.b.get(start..self.i)?;
-        std::str::from_utf8(quoted).ok()?;
-        Some(quoted)
+        self.b.get(start..self.i)
     }
 
     fn number(&mut self) -> bool {

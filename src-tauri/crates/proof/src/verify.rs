@@ -404,7 +404,16 @@ fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String
         if record.seq != i as u64 {
             return Err(format!("entry {i} has sequence number {}: records are missing or out of order", record.seq));
         }
-        if record.prev.as_deref() != prev.map(hex::encode).as_deref() {
+        let links = match (&record.prev, &prev) {
+            (None, None) => true,
+            // Lowercase hex, as the record format requires: the same hash spelled in capitals is another leaf.
+            (Some(named), Some(hash)) => {
+                named.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                    && decode_hash(named).is_ok_and(|named| named == *hash)
+            }
+            _ => false,
+        };
+        if !links {
             return Err(format!("entry {i} (seq {}) does not link to the previous record's leaf hash", record.seq));
         }
         if last_index.is_some_and(|l| entry.index <= l) {
