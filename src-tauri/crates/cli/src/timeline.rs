@@ -44,7 +44,7 @@ pub async fn run(store: &Store, o: Options<'_>) -> Result<()> {
                     safe(&r.kind),
                     safe(&r.decision),
                     safe(&r.source),
-                    safe(&summary(&r.payload))
+                    safe(&vargate_engine::export::record_summary(&r.payload))
                 ));
             }
             text.push('\n');
@@ -72,25 +72,4 @@ fn note_unmatched(what: &str, wanted: &[String], present: &BTreeMap<String, u64>
         missing.join(" or "),
         have.join(", ")
     );
-}
-
-/// One line saying what a record is about: a tool and its input, a message, a reason.
-fn summary(p: &serde_json::Value) -> String {
-    let s = |k: &str| p.get(k).and_then(|v| v.as_str());
-    let text = if let Some(name) = s("name") {
-        format!("{name} {}", p.get("input").map(|i| i.to_string()).unwrap_or_default())
-    } else if let Some(tool) = s("tool") {
-        format!("{tool}: {}", s("reason").unwrap_or_default())
-    } else if let Some(note) = s("note") {
-        format!("note: {note}")
-    } else if let Some(content) = p.get("content").and_then(|c| c.as_array()) {
-        content.iter().filter_map(|b| b.get("text").and_then(|t| t.as_str())).collect::<Vec<_>>().join(" ")
-    } else {
-        String::new()
-    };
-    let mut line: String = text.chars().take(100).collect();
-    if text.chars().count() > 100 {
-        line.push('…');
-    }
-    line
 }

@@ -41,13 +41,13 @@ pub(super) fn assess(f: &Facts, proof: &SessionProof, anchored: bool) -> Vec<Con
     rows.push(row("AG-1.2", "Policy decision before every governed tool call", s, e));
 
     let held = f.approvals.len() as u64;
-    let (s, e) = if held == 0 {
-        (NotEvidenced, "no action in this session required human approval".to_owned())
-    } else if approvals_with_identity == held {
-        (Met, format!("{held} approval outcomes with approver and channel (Approvals section)"))
-    } else {
-        (Partial, format!("{approvals_with_identity} of {held} approval outcomes name approver and channel"))
-    };
+    let (s, e) = coverage(
+        approvals_with_identity,
+        held,
+        "no action in this session required human approval",
+        format!("{held} approval outcomes with approver and channel (Approvals section)"),
+        format!("{approvals_with_identity} of {held} approval outcomes name approver and channel"),
+    );
     rows.push(row("AG-1.3", "Human approval of high-risk actions", s, e));
 
     let (s, e) = some(
@@ -110,21 +110,21 @@ pub(super) fn assess(f: &Facts, proof: &SessionProof, anchored: bool) -> Vec<Con
     );
     rows.push(row("AG-1.11", "Rate and budget limits", s, e));
 
-    let (s, e) = if governed == 0 {
-        (NotEvidenced, "no governed action in this session".to_owned())
-    } else if f.replayable == governed {
-        (Met, format!("all {governed} decisions record the policy bundle hash"))
-    } else {
-        (Partial, format!("{} of {governed} decisions record the policy bundle hash", f.replayable))
-    };
+    let (s, e) = coverage(
+        f.replayable,
+        governed,
+        "no governed action in this session",
+        format!("all {governed} decisions record the policy bundle hash"),
+        format!("{} of {governed} decisions record the policy bundle hash", f.replayable),
+    );
     rows.push(row("AG-2.1", "Versioned policy behind every decision", s, e));
-    let (s, e) = if held == 0 {
-        (NotEvidenced, "no approval in this session".to_owned())
-    } else if approvals_with_identity == held {
-        (Met, format!("{held} approvals record who decided, when and through which channel"))
-    } else {
-        (Partial, format!("{approvals_with_identity} of {held} approvals record approver and channel"))
-    };
+    let (s, e) = coverage(
+        approvals_with_identity,
+        held,
+        "no approval in this session",
+        format!("{held} approvals record who decided, when and through which channel"),
+        format!("{approvals_with_identity} of {held} approvals record approver and channel"),
+    );
     rows.push(row("AG-2.2", "Accountable approvers", s, e));
     let (s, e) = some(
         c.observed,
@@ -151,4 +151,15 @@ pub(super) fn assess(f: &Facts, proof: &SessionProof, anchored: bool) -> Vec<Con
         "manifest signed by the log key; every file hashed; vargate verify checks it offline".into(),
     ));
     rows
+}
+
+/// Marks a control by how many of `total` cases show it: nothing to show, all of them, or only some.
+fn coverage(shown: u64, total: u64, none: &str, all: String, some: String) -> (ControlStatus, String) {
+    if total == 0 {
+        (NotEvidenced, none.to_owned())
+    } else if shown == total {
+        (Met, all)
+    } else {
+        (Partial, some)
+    }
 }

@@ -9,7 +9,7 @@ mod report_data;
 use vargate_proof::pack::{self, Draft};
 use vargate_store::{Store, StoreError};
 
-pub use report_data::report_for;
+pub use report_data::{record_summary, report_for};
 
 /// Where an export is; for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
