@@ -2,7 +2,7 @@
 //!
 //! The log never waits on the chain: anchoring runs beside it, reads a checkpoint, and writes the evidence
 //! back as a record only when the transaction is in. A failing chain gives retries spaced by
-//! [`vargate_anchor::backoff`] and a status file (`anchor-status.json` in the data directory) that `vargate
+//! [`vargate_anchor::backoff()`] and a status file (`anchor-status.json` in the data directory) that `vargate
 //! anchor status` and the app read; nothing else.
 
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@ use crate::pack::{self, MANIFEST, Manifest, PROOF, REPORT, SIGNATURE};
 use crate::verify::{AnchorCheck, Check, Subject, Verdict, VerifyError, verify_with_subject};
 use std::collections::BTreeMap;
 
-/// Verifies a `vargate-pack/1` zip. `pinned` and `anchor_check` are as for [`verify_proof_file_with`]; without
+/// Verifies a `vargate-pack/1` zip. `pinned` and `anchor_check` are as for [`crate::verify_proof_file_with`]; without
 /// `pinned`, the manifest's signature is checked against the key the pack carries, and the verdict's
 /// `origin_verified` is false.
 pub fn verify_pack(
