@@ -90,8 +90,7 @@ pub async fn run(store: &Store, out: &Path, drop_every: Option<usize>, policies:
         let pack = export_pack(store, TENANT, &session_id, &vargate_engine::ingest::now(), &|_| {}).await?;
         let path = out.join(format!("{label}.pack.zip"));
         std::fs::write(&path, &pack.bytes)?;
-        let check = vargate_engine::anchoring::EvmAnchorCheck;
-        let verdict = vargate_proof::verify_pack(&std::fs::read(&path)?, None, Some(&check))?;
+        let verdict = vargate_engine::verification::verify_bytes(&std::fs::read(&path)?, None)?;
         say!(
             "{label:<12} {} → {} ({})",
             count(pack.records, "record", "records"),
