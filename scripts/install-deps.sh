@@ -6,7 +6,8 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libssl-dev)
 test_pkgs=(xvfb xauth dbus dbus-x11 imagemagick poppler-utils fonts-dejavu-core
-  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi python3-cryptography python3-venv at-spi2-core x11-utils)
+  gnome-keyring libsecret-tools keyutils python3-dbus python3-gi python3-cryptography python3-venv at-spi2-core x11-utils
+  webkit2gtk-driver)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
@@ -31,6 +32,21 @@ if [ "${1:-}" = "--test" ]; then
     echo "installing the anthropic SDK 2.10.0 into $venv"
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check anthropic==2.10.0
+  fi
+  # selenium drives the real-window tests (tests/e2e/) through tauri-driver. 4.50 rather than the newest: later
+  # ones need a certifi newer than the package index here serves.
+  if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '4.50.0')" 2>/dev/null; then
+    echo "installing selenium 4.50.0 into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check selenium==4.50.0
+  fi
+
+  # tauri-driver, the WebDriver server for Tauri apps (it starts WebKitWebDriver). Compiling it the first time
+  # takes minutes; later runs only compare the version.
+  tauri_driver_pin=2.1.0
+  # Built in a temporary folder (not the shared target dir), into $HOME/.cargo/bin where scripts/e2e.sh looks.
+  if ! cargo install --list --root "$HOME/.cargo" 2>/dev/null | grep -qxF "tauri-driver v$tauri_driver_pin:"; then
+    echo "installing tauri-driver $tauri_driver_pin (cargo install, a few minutes)"
+    env -u CARGO_TARGET_DIR cargo install tauri-driver --version "=$tauri_driver_pin" --locked --quiet --root "$HOME/.cargo"
   fi
 
   # anvil, the local EVM node of the anchoring tests (src-tauri/crates/anchor/tests), pinned in tests/evm.

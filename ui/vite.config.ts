@@ -1,7 +1,9 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
 // Tauri serves ui/dist from the app itself; the dev server is only used with `tauri dev`.
 export default defineConfig({
+  plugins: [svelte()],
   clearScreen: false,
   server: {
     port: 5173,

@@ -10,11 +10,8 @@ pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-/// Tauri command: the app's version, shown in the front end's status line.
-#[tauri::command]
-fn app_version() -> &'static str {
-    version()
-}
+pub mod commands;
+pub mod verify;
 
 /// Builds and runs the desktop app until its last window closes.
 ///
@@ -24,7 +21,7 @@ fn app_version() -> &'static str {
 /// useful the app can do without its window.
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![app_version])
+        .invoke_handler(commands::bindings().invoke_handler())
         .run(tauri::generate_context!())
         .expect("failed to run the Vargate Desktop app");
 }
@@ -36,5 +33,21 @@ mod tests {
         let parts: Vec<&str> = super::version().split('.').collect();
         assert_eq!(parts.len(), 3, "{}", super::version());
         assert!(parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
+    }
+
+    /// The UI's typed bindings must match the commands: regenerates `ui/src/bindings.ts` and fails if it
+    /// changed, so a stale file never passes the tests (commit the regenerated file).
+    #[test]
+    fn bindings_are_fresh() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings.ts");
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        crate::commands::bindings().export(crate::commands::typescript(), &fresh).unwrap();
+        let fresh = std::fs::read_to_string(&fresh).unwrap();
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if fresh != current {
+            std::fs::write(&path, &fresh).unwrap();
+            panic!("{} was stale and has been regenerated: review and commit it", path.display());
+        }
     }
 }

@@ -1,0 +1,3 @@
+// Svelte 5 strips TypeScript from components itself, so no preprocessor is needed; this file only tells the
+// Vite plugin and svelte-check that the defaults are meant.
+export default {};
