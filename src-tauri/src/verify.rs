@@ -73,12 +73,10 @@ impl IpcError {
 
 impl From<Verdict> for VerdictView {
     fn from(v: Verdict) -> Self {
-        let outcome = if !v.passed() {
-            Outcome::Invalid
-        } else if v.origin_verified {
-            Outcome::Valid
-        } else {
-            Outcome::UnverifiedOrigin
+        let outcome = match v.outcome() {
+            vargate_proof::Outcome::Valid => Outcome::Valid,
+            vargate_proof::Outcome::Invalid => Outcome::Invalid,
+            vargate_proof::Outcome::UnverifiedOrigin => Outcome::UnverifiedOrigin,
         };
         VerdictView {
             outcome,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use vargate_engine::verification;
 use vargate_proof::pack::MAX_PACK_BYTES;
-use vargate_proof::{Check, CheckStatus, NoteVerifier, Verdict};
+use vargate_proof::{Check, CheckStatus, NoteVerifier, Outcome, Verdict};
 
 const FAILED: u8 = 1;
 const UNREADABLE: u8 = 2;
@@ -32,12 +32,11 @@ pub fn run(path: &Path, key: Option<&str>, allow_unpinned: bool, rpc: Option<&st
         verdict.origin_verified &= check.passed();
         verdict.checks.push(check);
     }
-    let status = if !verdict.passed() {
-        FAILED
-    } else if verdict.origin_verified || allow_unpinned {
-        0
-    } else {
-        UNPINNED
+    let status = match verdict.outcome() {
+        Outcome::Invalid => FAILED,
+        Outcome::Valid => 0,
+        Outcome::UnverifiedOrigin if allow_unpinned => 0,
+        Outcome::UnverifiedOrigin => UNPINNED,
     };
     let text = if json {
         let out = serde_json::json!({
@@ -117,14 +116,12 @@ fn human(verdict: &Verdict) -> String {
         1 => ", 1 with a warning".to_owned(),
         n => format!(", {n} with warnings"),
     };
-    if !verdict.passed() {
-        out.push_str(&format!("result: INVALID ({failed} of {total} {checks} failed)\n"));
-    } else if verdict.origin_verified {
-        out.push_str(&format!("result: VALID ({total} {checks} passed{with})\n"));
-    } else {
-        out.push_str(&format!(
+    match verdict.outcome() {
+        Outcome::Invalid => out.push_str(&format!("result: INVALID ({failed} of {total} {checks} failed)\n")),
+        Outcome::Valid => out.push_str(&format!("result: VALID ({total} {checks} passed{with})\n")),
+        Outcome::UnverifiedOrigin => out.push_str(&format!(
             "result: UNVERIFIED ORIGIN ({total} {checks} passed{with}, but against the key the file carries, which anyone can make; pin the log's published key with --key)\n"
-        ));
+        )),
     }
     out
 }

@@ -33,5 +33,7 @@ pub use note::{NoteSigner, NoteVerifier};
 pub use proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1, ProofEntry, ProofFile, SessionChain};
 pub use record::{AuditRecord, RecordHead};
 pub use session_proof::{AnchorSection, SESSION_PROOF_FORMAT, SessionProof};
-pub use verify::{AnchorCheck, Check, CheckStatus, Verdict, VerifyError, verify_proof_file, verify_proof_file_with};
+pub use verify::{
+    AnchorCheck, Check, CheckStatus, Outcome, Verdict, VerifyError, verify_proof_file, verify_proof_file_with,
+};
 pub use verify_pack::verify_pack;

@@ -69,6 +69,29 @@ impl Verdict {
     pub fn passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(Check::passed)
     }
+
+    /// The verdict in one word: what `vargate verify` turns into its exit status and the app shows.
+    pub fn outcome(&self) -> Outcome {
+        if !self.passed() {
+            Outcome::Invalid
+        } else if self.origin_verified {
+            Outcome::Valid
+        } else {
+            Outcome::UnverifiedOrigin
+        }
+    }
+}
+
+/// See [`Verdict::outcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No check failed (warnings allowed), against a pinned key.
+    Valid,
+    /// A check failed.
+    Invalid,
+    /// No check failed, but against the key the file carries, which anyone can make.
+    UnverifiedOrigin,
 }
 
 #[derive(Debug, thiserror::Error)]
