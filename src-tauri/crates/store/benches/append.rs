@@ -16,25 +16,28 @@ use vargate_proof::AuditRecord;
 use vargate_proof::merkle::leaf_hash;
 
 struct Row {
-    session: String,
+    /// Interned as the store would: sessions numbered in order of first appearance.
+    session: i64,
     seq: i64,
+    prev_idx: Option<i64>,
     hash: [u8; 32],
     leaf: Vec<u8>,
 }
 
 /// The exact rows the log writes, built ahead of time (untimed) for the baseline.
 fn rows(n: u64, sessions: u64) -> Vec<Row> {
-    let mut heads = std::collections::HashMap::<String, (u64, [u8; 32])>::new();
+    let mut heads = std::collections::HashMap::<String, (u64, [u8; 32], i64, i64)>::new();
     (0..n)
         .map(|i| {
             let r = common::record(i, sessions);
             let head = heads.get(&r.session_id).copied();
+            let id = head.map_or(heads.len() as i64 + 1, |h| h.3);
             let rec = AuditRecord {
                 v: 1,
                 tenant: "bench".into(),
                 session_id: r.session_id.clone(),
-                seq: head.map_or(0, |(s, _)| s + 1),
-                prev: head.map(|(_, h)| hex::encode(h)),
+                seq: head.map_or(0, |(s, ..)| s + 1),
+                prev: head.map(|(_, h, _, _)| hex::encode(h)),
                 ts: r.ts,
                 kind: r.kind,
                 source: r.source,
@@ -43,8 +46,8 @@ fn rows(n: u64, sessions: u64) -> Vec<Row> {
             };
             let leaf = rec.canonical_bytes();
             let hash = leaf_hash(&leaf);
-            heads.insert(r.session_id.clone(), (rec.seq, hash));
-            Row { session: r.session_id, seq: rec.seq as i64, hash, leaf }
+            heads.insert(r.session_id.clone(), (rec.seq, hash, i as i64, id));
+            Row { session: id, seq: rec.seq as i64, prev_idx: head.map(|h| h.2), hash, leaf }
         })
         .collect()
 }
@@ -60,16 +63,17 @@ async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> f64 {
     let start = Instant::now();
     for (b, chunk) in rows.chunks(batch).enumerate() {
         let mut tx = conn.begin().await.unwrap();
-        for (c, sub) in chunk.chunks(32766 / 6).enumerate() {
+        for (c, sub) in chunk.chunks(32766 / 7).enumerate() {
             let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, leaf_hash, leaf) ");
-            let base = (b * batch + c * (32766 / 6)) as i64;
+                QueryBuilder::new("INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf) ");
+            let base = (b * batch + c * (32766 / 7)) as i64;
             let mut k = 0i64;
             qb.push_values(sub, |mut q, r| {
                 q.push_bind(1i64)
                     .push_bind(base + k)
-                    .push_bind(r.session.as_str())
+                    .push_bind(r.session)
                     .push_bind(r.seq)
+                    .push_bind(r.prev_idx)
                     .push_bind(r.hash.as_slice())
                     .push_bind(r.leaf.as_slice());
                 k += 1;

@@ -46,14 +46,11 @@ impl Store {
     /// The tenant's anchors, newest first.
     pub async fn anchors(&self, tenant: &str) -> Result<Vec<StoredAnchor>, StoreError> {
         let log = self.log(tenant).await?;
-        let rows: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT leaf FROM records WHERE log_id = ? AND session_id = ? ORDER BY seq DESC")
-                .bind(log.id)
-                .bind(ANCHOR_SESSION)
-                .fetch_all(&self.read)
-                .await?;
+        let mut conn = self.read.acquire().await?;
+        let Some(head) = crate::sessions::head(&mut conn, log.id, ANCHOR_SESSION).await? else { return Ok(Vec::new()) };
+        let rows = crate::sessions::all(&mut conn, log.id, &head, head.len()).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for (leaf,) in rows {
+        for (_, leaf) in rows.into_iter().rev() {
             let record =
                 vargate_proof::AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let note = record.payload["checkpoint"].as_str().unwrap_or_default().to_owned();

@@ -15,6 +15,7 @@ pub mod integrity;
 pub mod keychain;
 mod proofs;
 mod seal;
+mod sessions;
 mod store;
 mod timeline;
 mod tree;

@@ -1,6 +1,7 @@
 //! Proofs answered from stored subtree hashes: O(log n) reads, no tree rebuild.
 
 use crate::error::StoreError;
+use crate::sessions;
 use crate::store::Store;
 use crate::tree;
 use base64::Engine as _;
@@ -44,26 +45,20 @@ impl Store {
         let (checkpoint, head) = self.checkpoint_with_head(tenant, Some(session_id)).await?;
         let head = head.ok_or_else(|| StoreError::Corrupt("the writer proved no session head".into()))?;
         let log = self.log(tenant).await?;
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT idx, leaf FROM records WHERE log_id = ? AND session_id = ? AND idx < ? ORDER BY seq",
-        )
-        .bind(log.id)
-        .bind(session_id)
-        .bind(checkpoint.size as i64)
-        .fetch_all(&self.read)
-        .await?;
-        let Some((_, last_leaf)) = rows.last() else {
-            return Err(StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() });
-        };
+        let unknown = || StoreError::UnknownSession { tenant: tenant.to_owned(), session: session_id.to_owned() };
+        let mut conn = self.read.acquire().await?;
+        // The stored head may have moved on since the checkpoint: its first `head.length` records are proved.
+        let stored = sessions::head(&mut conn, log.id, session_id).await?.ok_or_else(unknown)?;
+        let rows = sessions::all(&mut conn, log.id, &stored, head.length).await?;
+        let Some((_, last_leaf)) = rows.last() else { return Err(unknown()) };
         if merkle::leaf_hash(last_leaf) != head.head || rows.len() as u64 != head.length {
             return Err(StoreError::Corrupt(format!(
                 "session {session_id}: its records disagree with its stored head"
             )));
         }
-        let indices: Vec<u64> = rows.iter().map(|(idx, _)| *idx as u64).collect();
+        let indices: Vec<u64> = rows.iter().map(|(idx, _)| *idx).collect();
         let ranges = shared::shared_ranges(checkpoint.size, &indices)
             .map_err(|e| StoreError::Corrupt(format!("session {session_id}: {e}")))?;
-        let mut conn = self.read.acquire().await?;
         let hashes = tree::range_hashes(&mut conn, log.id, &ranges).await?;
         Ok(SessionProof {
             format: SESSION_PROOF_FORMAT.to_owned(),
@@ -76,7 +71,7 @@ impl Store {
                 head: hex::encode(head.head),
                 heads_proof: head.proof.iter().map(hex::encode).collect(),
             },
-            entries: rows.iter().map(|(idx, leaf)| Entry { index: *idx as u64, leaf: B64.encode(leaf) }).collect(),
+            entries: rows.iter().map(|(idx, leaf)| Entry { index: *idx, leaf: B64.encode(leaf) }).collect(),
             nodes: ranges.iter().zip(hashes).map(|(r, h)| Node(r.start, r.end, hex::encode(h))).collect(),
             anchor: None,
         })

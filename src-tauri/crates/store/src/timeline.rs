@@ -2,6 +2,7 @@
 //! show. Fields are read from the canonical leaf itself, the source of truth.
 
 use crate::error::StoreError;
+use crate::sessions::{self, Filters};
 use crate::store::Store;
 use vargate_proof::AuditRecord;
 
@@ -24,13 +25,6 @@ pub struct TimelineEntry {
     pub record: AuditRecord,
 }
 
-const TIMELINE_SQL: &str = "\
-    SELECT idx, leaf FROM records \
-     WHERE log_id = ?1 AND session_id = ?2 AND seq > ?3 \
-       AND (?4 = '[]' OR json_extract(leaf, '$.type') IN (SELECT value FROM json_each(?4))) \
-       AND (?5 = '[]' OR json_extract(leaf, '$.decision') IN (SELECT value FROM json_each(?5))) \
-     ORDER BY seq LIMIT ?6";
-
 impl Store {
     pub async fn timeline(
         &self,
@@ -41,27 +35,36 @@ impl Store {
         let log = self.log(tenant).await?;
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let limit = if filter.limit == 0 { 100 } else { filter.limit.min(10_000) };
-        let after = filter.after_seq.map_or(-1, |s| s as i64);
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(TIMELINE_SQL)
-            .bind(log.id)
-            .bind(session_id)
-            .bind(after)
-            .bind(json(&filter.types))
-            .bind(json(&filter.decisions))
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
+        let mut conn = self.read.acquire().await?;
+        let Some(head) = sessions::head(&mut conn, log.id, session_id).await? else { return Ok(Vec::new()) };
+        let (types, decisions) = (json(&filter.types), json(&filter.decisions));
+        let filters = Filters { types: &types, decisions: &decisions };
+        // Unfiltered, a page is exactly its seqs; filtered, windows of seqs grow until the page is full.
+        let filtered = types != "[]" || decisions != "[]";
+        let mut window = if filtered { u64::from(limit).max(256) } else { u64::from(limit) };
+        let mut from = filter.after_seq.map_or(0, |s| s.saturating_add(1));
+        let mut rows = Vec::new();
+        while rows.len() < limit as usize && from < head.len() {
+            let to = from.saturating_add(window).min(head.len());
+            let idxs = sessions::indices(&mut conn, log.id, &head, from..to).await?;
+            let wanted = i64::from(limit) - rows.len() as i64;
+            rows.extend(sessions::fetch(&mut conn, log.id, &head, from, &idxs, &filters, wanted).await?);
+            from = to;
+            window = (window * 2).min(1 << 16);
+        }
         entries(rows)
     }
 
     /// The sessions of a tenant's log with their record counts, most recently active first.
     pub async fn sessions(&self, tenant: &str) -> Result<Vec<(String, u64)>, StoreError> {
         let log = self.log(tenant).await?;
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT session_id, seq + 1 FROM session_heads WHERE log_id = ? ORDER BY idx DESC")
-                .bind(log.id)
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT s.name, h.seq + 1 FROM sessions s JOIN session_heads h ON h.session = s.id \
+              WHERE s.log_id = ? ORDER BY h.idx DESC",
+        )
+        .bind(log.id)
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
     }
 
@@ -69,8 +72,8 @@ impl Store {
     pub async fn session_tail(&self, tenant: &str, session_id: &str) -> Result<(u64, TimelineEntry), StoreError> {
         let log = self.log(tenant).await?;
         let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT h.seq, h.idx, r.leaf FROM session_heads h JOIN records r ON r.log_id = h.log_id AND r.idx = h.idx \
-              WHERE h.log_id = ? AND h.session_id = ?",
+            "SELECT h.seq, h.idx, r.leaf FROM sessions s JOIN session_heads h ON h.session = s.id \
+               JOIN records r ON r.log_id = s.log_id AND r.idx = h.idx WHERE s.log_id = ? AND s.name = ?",
         )
         .bind(log.id)
         .bind(session_id)
@@ -86,18 +89,30 @@ impl Store {
     /// can match. One pass over the session's records.
     pub async fn session_facets(&self, tenant: &str, session_id: &str) -> Result<SessionFacets, StoreError> {
         let log = self.log(tenant).await?;
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT json_extract(leaf, '$.type'), json_extract(leaf, '$.decision'), COUNT(*) FROM records \
-              WHERE log_id = ? AND session_id = ? GROUP BY 1, 2",
-        )
-        .bind(log.id)
-        .bind(session_id)
-        .fetch_all(&self.read)
-        .await?;
+        let mut conn = self.read.acquire().await?;
         let mut facets = SessionFacets::default();
-        for (kind, decision, n) in rows {
-            *facets.types.entry(kind).or_default() += n as u64;
-            *facets.decisions.entry(decision).or_default() += n as u64;
+        let Some(head) = sessions::head(&mut conn, log.id, session_id).await? else { return Ok(facets) };
+        let idxs = sessions::indices(&mut conn, log.id, &head, 0..head.len()).await?;
+        let mut seen = 0;
+        for part in idxs.chunks(1 << 16) {
+            let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                "SELECT json_extract(r.leaf, '$.type'), json_extract(r.leaf, '$.decision'), COUNT(*) \
+                   FROM json_each(?2) AS j CROSS JOIN records AS r \
+                  WHERE r.log_id = ?1 AND r.idx = j.value AND r.session = ?3 GROUP BY 1, 2",
+            )
+            .bind(log.id)
+            .bind(serde_json::to_string(part).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(head.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (kind, decision, n) in rows {
+                *facets.types.entry(kind).or_default() += n as u64;
+                *facets.decisions.entry(decision).or_default() += n as u64;
+                seen += n as usize;
+            }
+        }
+        if seen != idxs.len() {
+            return Err(StoreError::Corrupt(format!("session {session_id}: its index names other records")));
         }
         Ok(facets)
     }
@@ -129,16 +144,16 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        entries(rows)
+        entries(rows.into_iter().map(|(idx, leaf)| (idx as u64, leaf)).collect())
     }
 }
 
 /// `(idx, leaf)` rows as timeline entries, each leaf checked to be a canonical record.
-fn entries(rows: Vec<(i64, Vec<u8>)>) -> Result<Vec<TimelineEntry>, StoreError> {
+fn entries(rows: Vec<(u64, Vec<u8>)>) -> Result<Vec<TimelineEntry>, StoreError> {
     rows.into_iter()
         .map(|(idx, leaf)| {
             let record = AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("leaf {idx}: {e}")))?;
-            Ok(TimelineEntry { index: idx as u64, record })
+            Ok(TimelineEntry { index: idx, record })
         })
         .collect()
 }

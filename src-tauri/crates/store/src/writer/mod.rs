@@ -9,8 +9,11 @@ use crate::seal::Shredded;
 use crate::store::{Appended, HeadProof, LogInfo, NewRecord, StoredCheckpoint};
 use crate::tree;
 
+mod batch;
+mod index;
 mod keys;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use index::Session;
+use sqlx::{Connection, SqliteConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -101,10 +104,12 @@ impl Command {
 struct LogState {
     info: LogInfo,
     frontier: Frontier,
-    /// Every session's last (seq, leaf hash), loaded with the log from `session_heads`.
-    sessions: HashMap<String, (u64, Hash)>,
+    /// Every session by name: head and unindexed records, loaded with the log (`index::load_sessions`).
+    sessions: HashMap<String, Session>,
     /// The session-heads map of `sessions`, built when a checkpoint needs it and dropped by any append.
     heads_map: Option<HeadsMap>,
+    /// Log size at the last flush of every session's unindexed records (`session_index_size`).
+    flushed: u64,
 }
 
 /// Counters of what the writer committed, for operators and benchmarks.
@@ -124,21 +129,6 @@ pub(crate) struct Writer {
     /// Tenants' data keys by log origin.
     data_keys: HashMap<String, DataKey>,
 }
-
-/// One `records` row of a batch being written.
-struct Row<'a> {
-    log_id: i64,
-    index: u64,
-    seq: u64,
-    rec: &'a Pending,
-    leaf: Vec<u8>,
-    leaf_hash: Hash,
-}
-
-// SQLite allows 32766 bound parameters per statement.
-const RECORD_ROWS_PER_INSERT: usize = 32766 / 6;
-const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
-const HEAD_ROWS_PER_UPSERT: usize = 32766 / 5;
 
 impl Writer {
     pub(crate) fn new(
@@ -243,15 +233,24 @@ impl Writer {
         let jobs: Vec<(&str, &[Pending])> = ready.iter().map(|(t, r, _)| (t.as_str(), r.as_slice())).collect();
         match self.write_batch(&jobs).await {
             Ok(results) => {
-                for ((_, _, reply), result) in ready.into_iter().zip(results) {
+                let mut tenants = Vec::with_capacity(ready.len());
+                for ((tenant, _, reply), result) in ready.into_iter().zip(results) {
                     let _ = reply.send(result);
+                    tenants.push(tenant);
+                }
+                tenants.dedup();
+                for tenant in tenants {
+                    if let Err(e) = self.flush_index(&tenant).await {
+                        tracing::error!("flushing the session index failed: {e}");
+                        self.forget();
+                    }
                 }
             }
             Err(e) => {
                 // The transaction did not commit (or we cannot tell): forget cached state so it is reloaded
                 // from what is really on disk, and fail every append of the batch.
                 tracing::error!("audit log commit failed: {e}");
-                self.logs.clear();
+                self.forget();
                 let msg = e.to_string();
                 for (_, _, reply) in ready {
                     let _ = reply.send(Err(StoreError::Corrupt(format!("commit failed, nothing was appended: {msg}"))));
@@ -260,104 +259,52 @@ impl Writer {
         }
     }
 
+    /// Drops what is cached of the logs, to be reloaded from disk: after a write that failed.
+    fn forget(&mut self) {
+        self.logs.clear();
+    }
+
     /// Writes all jobs in one transaction; a database error fails the whole batch. In-memory state is only
     /// updated after the commit.
     async fn write_batch(
         &mut self,
         jobs: &[(&str, &[Pending])],
     ) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
-        let mut frontiers: HashMap<String, Frontier> = HashMap::new();
-        // (tenant, session) → (seq, leaf hash, log index, log id) of the session's last record in this batch.
-        let mut heads: HashMap<(&str, &str), (u64, Hash, u64, i64)> = HashMap::new();
-        let mut nodes: Vec<(i64, Subtree, Hash)> = Vec::new();
-        let mut rows: Vec<Row<'_>> = Vec::new();
-        let mut results = Vec::with_capacity(jobs.len());
-
         let mut tx = self.conn.begin().await?;
-        for (tenant, records) in jobs {
-            let Some(state) = self.logs.get(*tenant) else {
-                results.push(Err(StoreError::UnknownTenant((*tenant).to_owned())));
-                continue;
-            };
-            let log_id = state.info.id;
-            let frontier = frontiers.entry((*tenant).to_owned()).or_insert_with(|| state.frontier.clone());
-            let mut acks = Vec::with_capacity(records.len());
-            for rec in *records {
-                let key = (*tenant, rec.session_id.as_str());
-                // Every session's head is in memory: a session absent from both maps is new.
-                let head = heads
-                    .get(&key)
-                    .map(|&(s, h, _, _)| (s, h))
-                    .or_else(|| state.sessions.get(&rec.session_id).copied());
-                let seq = head.map_or(0, |(s, _)| s + 1);
-                let leaf = rec.fields.leaf(seq, head.as_ref().map(|(_, h)| h));
-                let leaf_hash = vargate_proof::merkle::leaf_hash(&leaf);
-                let index = frontier.size();
-                frontier.push(leaf_hash, |s, h| {
-                    if tree::is_stored_level(s.level) {
-                        nodes.push((log_id, s, *h));
-                    }
-                });
-                heads.insert(key, (seq, leaf_hash, index, log_id));
-                acks.push(Appended { index, seq, leaf_hash });
-                rows.push(Row { log_id, index, seq, rec, leaf, leaf_hash });
-            }
-            results.push(Ok(acks));
+        let new_ids = batch::intern(&mut tx, &self.logs, jobs).await?;
+        let mut b = batch::Builder::new(&self.logs, jobs, &new_ids);
+        let mut chunk = b.rows(batch::CHUNK)?;
+        while !chunk.is_empty() {
+            // The insert is sent to sqlx's worker thread first, then the next chunk is prepared meanwhile.
+            let (inserted, next) = tokio::join!(batch::insert_records(&mut tx, &chunk), async { b.rows(batch::CHUNK) });
+            inserted?;
+            chunk = next?;
         }
-
-        for chunk in rows.chunks(RECORD_ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO records (log_id, idx, session_id, seq, leaf_hash, leaf) ");
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.log_id)
-                    .push_bind(r.index as i64)
-                    .push_bind(r.rec.session_id.as_str())
-                    .push_bind(r.seq as i64)
-                    .push_bind(r.leaf_hash.as_slice())
-                    .push_bind(r.leaf.as_slice());
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        for chunk in nodes.chunks(NODE_ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO nodes (log_id, level, idx, hash) ");
-            qb.push_values(chunk, |mut b, (log_id, s, h)| {
-                b.push_bind(*log_id).push_bind(i64::from(s.level)).push_bind(s.index as i64).push_bind(h.as_slice());
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        let head_rows: Vec<_> = heads.iter().collect();
-        for chunk in head_rows.chunks(HEAD_ROWS_PER_UPSERT) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO session_heads (log_id, session_id, seq, leaf_hash, idx) ");
-            qb.push_values(chunk, |mut b, ((_, session), (seq, hash, index, log_id))| {
-                b.push_bind(*log_id)
-                    .push_bind(*session)
-                    .push_bind(*seq as i64)
-                    .push_bind(hash.as_slice())
-                    .push_bind(*index as i64);
-            });
-            qb.push(
-                " ON CONFLICT (log_id, session_id) DO UPDATE \
-                  SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx",
-            );
-            qb.build().execute(&mut *tx).await?;
-        }
+        let (runs, heads) = b.sessions();
+        batch::insert_nodes(&mut tx, &b.nodes).await?;
+        index::insert_runs(&mut tx, &runs).await?;
+        index::upsert_heads(&mut tx, &heads).await?;
         tx.commit().await?;
         self.stats.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.stats.records.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.stats.records.fetch_add(b.records, std::sync::atomic::Ordering::Relaxed);
 
+        let batch::Builder { frontiers, moved, acks, .. } = b;
         for (tenant, frontier) in frontiers {
             if let Some(state) = self.logs.get_mut(&tenant) {
                 state.frontier = frontier;
             }
         }
-        for ((tenant, session), (seq, hash, _, _)) in heads {
-            if let Some(state) = self.logs.get_mut(tenant) {
-                state.sessions.insert(session.to_owned(), (seq, hash));
-                state.heads_map = None;
-            }
+        for ((tenant, name), m) in moved {
+            let (Some(state), Some(head)) = (self.logs.get_mut(tenant), m.head) else { continue };
+            state.heads_map = None;
+            let session = state.sessions.entry(name.to_owned()).or_insert_with(|| Session::new(m.id));
+            session.advance(head, &m.added);
         }
-        Ok(results)
+        Ok(jobs
+            .iter()
+            .zip(acks)
+            .map(|((tenant, _), acks)| acks.ok_or_else(|| StoreError::UnknownTenant((*tenant).to_owned())))
+            .collect())
     }
 
     async fn sign_manifest(&mut self, tenant: &str, digest: &Hash) -> Result<String, StoreError> {
@@ -441,8 +388,8 @@ impl Writer {
         let hashes = tree::subtree_hashes(&mut self.conn, info.id, &parts).await?;
         let frontier = Frontier::from_parts(size, &hashes)
             .ok_or_else(|| StoreError::Corrupt("frontier does not match the log size".into()))?;
-        let sessions = load_heads(&mut self.conn, info.id).await?;
-        self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions, heads_map: None });
+        let (sessions, flushed) = index::load_sessions(&mut self.conn, info.id).await?;
+        self.logs.insert(tenant.to_owned(), LogState { info, frontier, sessions, heads_map: None, flushed });
         Ok(())
     }
 
@@ -455,16 +402,16 @@ impl Writer {
         let state = self.logs.get_mut(tenant).ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))?;
         let (info, size, root) = (state.info.clone(), state.frontier.size(), state.frontier.root());
         let sessions = &state.sessions;
-        let map = state.heads_map.get_or_insert_with(|| {
-            HeadsMap::new(sessions.iter().map(|(id, (seq, head))| (id.as_str(), seq + 1, *head)))
-        });
+        let map = state
+            .heads_map
+            .get_or_insert_with(|| HeadsMap::new(sessions.iter().map(|(id, s)| (id.as_str(), s.seq + 1, s.hash))));
         let heads_root = map.root();
         let proof = match session {
             None => None,
             Some(id) => {
                 let unknown = || StoreError::UnknownSession { tenant: tenant.to_owned(), session: id.to_owned() };
-                let (seq, head) = sessions.get(id).copied().ok_or_else(unknown)?;
-                Some(HeadProof { length: seq + 1, head, proof: map.proof(id).ok_or_else(unknown)? })
+                let s = sessions.get(id).ok_or_else(unknown)?;
+                Some(HeadProof { length: s.seq + 1, head: s.hash, proof: map.proof(id).ok_or_else(unknown)? })
             }
         };
         if let Some(latest) = crate::store::latest_checkpoint(&mut self.conn, info.id).await?
@@ -498,21 +445,6 @@ impl Writer {
             .await?;
         Ok((StoredCheckpoint { size, root, heads_root: Some(heads_root), note }, proof))
     }
-}
-
-/// Every session's head of a log, from the `session_heads` table.
-async fn load_heads(conn: &mut SqliteConnection, log_id: i64) -> Result<HashMap<String, (u64, Hash)>, StoreError> {
-    let rows: Vec<(String, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT session_id, seq, leaf_hash FROM session_heads WHERE log_id = ?")
-            .bind(log_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    rows.into_iter()
-        .map(|(session, seq, hash)| {
-            let hash = hash.try_into().map_err(|_| StoreError::Corrupt("session head is not 32 bytes".into()))?;
-            Ok((session, (seq as u64, hash)))
-        })
-        .collect()
 }
 
 pub(crate) fn validate(rec: &NewRecord) -> Result<(), StoreError> {
