@@ -323,6 +323,12 @@ impl Store {
 
     /// Stops accepting appends and waits until everything acknowledged is closed cleanly.
     pub async fn close(self) {
+        // Wait for the writer to finish what was queued (including an index flush after the last acks) and
+        // close its connection: nothing of this store touches the file once this returns.
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Close { reply }).await.is_ok() {
+            let _ = done.await;
+        }
         drop(self.commands);
         self.read.close().await;
     }

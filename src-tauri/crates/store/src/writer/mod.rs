@@ -83,6 +83,11 @@ pub(crate) enum Command {
         name: String,
         reply: oneshot::Sender<Result<[u8; 32], StoreError>>,
     },
+    /// Finishes what is queued before it, closes the database and answers: `Store::close` waits for this, so
+    /// nothing of this writer runs once it returns.
+    Close {
+        reply: oneshot::Sender<()>,
+    },
     /// Crypto-shreds a session, or the whole tenant.
     Shred {
         tenant: String,
@@ -149,6 +154,7 @@ impl Writer {
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        let mut closed = None;
         while let Some(first) = rx.recv().await {
             let mut weight = first.weight();
             let mut batch = vec![first];
@@ -161,14 +167,22 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.process(batch).await;
+            if let Some(reply) = self.process(batch).await {
+                closed = Some(reply);
+                break;
+            }
         }
         if let Err(e) = self.conn.close().await {
             tracing::warn!("closing the log database: {e}");
         }
+        if let Some(reply) = closed {
+            let _ = reply.send(());
+        }
     }
 
-    async fn process(&mut self, batch: Vec<Command>) {
+    /// Runs a batch; returns the reply of a `Close` in it, after everything else in the batch is done.
+    async fn process(&mut self, batch: Vec<Command>) -> Option<oneshot::Sender<()>> {
+        let mut closing = None;
         let mut appends = Vec::new();
         let mut checkpoints = Vec::new();
         let mut keys = Vec::new();
@@ -176,6 +190,7 @@ impl Writer {
             match cmd {
                 Command::Append { tenant, records, reply } => appends.push((tenant, records, reply)),
                 Command::Checkpoint { tenant, session, reply } => checkpoints.push((tenant, session, reply)),
+                Command::Close { reply } => closing = Some(reply),
                 other => keys.push(other),
             }
         }
@@ -203,7 +218,7 @@ impl Writer {
                         key.and_then(|k| k.ok_or_else(|| StoreError::Corrupt("no anchoring key was made".into())));
                     let _ = reply.send(key);
                 }
-                Command::Append { .. } | Command::Checkpoint { .. } => {}
+                Command::Append { .. } | Command::Checkpoint { .. } | Command::Close { .. } => {}
             }
         }
         if !appends.is_empty() {
@@ -213,6 +228,7 @@ impl Writer {
             let result = self.checkpoint(&tenant, session.as_deref()).await;
             let _ = reply.send(result);
         }
+        closing
     }
 
     async fn commit_appends(&mut self, appends: Vec<(String, Vec<Pending>, AppendReply)>) {
