@@ -69,17 +69,13 @@ pub async fn proof(store: &Store, tenant: &str, session: &str, out: &Path) -> Re
         out.display(),
         count(file.entries.len() as u64, "record", "records"),
         safe(session),
-        count(checkpoint_size(&file.checkpoint), "record", "records"),
+        count(
+            vargate_proof::Checkpoint::read_unverified(&file.checkpoint).map_or(0, |cp| cp.size),
+            "record",
+            "records"
+        ),
     );
     Ok(())
-}
-
-/// The tree size of a signed checkpoint, read with the proof crate's own parsers.
-fn checkpoint_size(note: &str) -> u64 {
-    vargate_proof::note::Note::parse(note)
-        .ok()
-        .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
-        .map_or(0, |cp| cp.size)
 }
 
 pub async fn replay(store: &Store, tenant: &str, action_id: &str) -> Result<()> {

@@ -57,10 +57,7 @@ impl SessionProof {
     /// Turns a file of per-record paths into shared nodes: every node of the shared proof is a member of some
     /// record's audit path, so the paths hold every hash needed.
     pub fn from_plain(file: ProofFile) -> Result<SessionProof, String> {
-        let size =
-            crate::Checkpoint::parse_text(&crate::note::Note::parse(&file.checkpoint).map_err(|e| e.to_string())?.text)
-                .map_err(|e| e.to_string())?
-                .size;
+        let size = crate::Checkpoint::read_unverified(&file.checkpoint).map_err(|e| e.to_string())?.size;
         let mut known: HashMap<(u64, u64), String> = HashMap::new();
         for e in &file.entries {
             let ranges = merkle::inclusion_ranges(e.index, size).map_err(|e| e.to_string())?;
@@ -98,10 +95,7 @@ impl SessionProof {
     /// session length and head are left as they were. This is the cut an operator able to re-prove could
     /// make: every inclusion still holds, and only the session-heads proof (`session complete`) can tell.
     pub fn keep_first(&self, keep: usize) -> Result<SessionProof, String> {
-        let size =
-            crate::Checkpoint::parse_text(&crate::note::Note::parse(&self.checkpoint).map_err(|e| e.to_string())?.text)
-                .map_err(|e| e.to_string())?
-                .size;
+        let size = crate::Checkpoint::read_unverified(&self.checkpoint).map_err(|e| e.to_string())?.size;
         let (leaves, nodes) = self.decoded()?;
         let entries: Vec<Entry> = self.entries.iter().take(keep).cloned().collect();
         let indices: Vec<u64> = entries.iter().map(|e| e.index).collect();

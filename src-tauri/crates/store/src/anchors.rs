@@ -54,10 +54,9 @@ impl Store {
             let record =
                 vargate_proof::AuditRecord::from_leaf(&leaf).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let note = record.payload["checkpoint"].as_str().unwrap_or_default().to_owned();
-            let size = vargate_proof::note::Note::parse(&note)
-                .ok()
-                .and_then(|n| Checkpoint::parse_text(&n.text).ok())
+            let size = Checkpoint::read_unverified(&note)
                 .map(|c| c.size)
+                .ok()
                 .ok_or_else(|| StoreError::Corrupt("an anchor record holds no readable checkpoint".into()))?;
             out.push(StoredAnchor {
                 checkpoint: note,

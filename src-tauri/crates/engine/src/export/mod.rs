@@ -55,7 +55,7 @@ pub async fn export_pack(
 ) -> Result<ExportedPack, ExportError> {
     progress(Stage::Proving);
     let mut proof = store.session_proof(tenant, session_id).await?;
-    let checkpoint_size = checkpoint_size(&proof.checkpoint);
+    let checkpoint_size = vargate_proof::Checkpoint::read_unverified(&proof.checkpoint).map_or(0, |cp| cp.size);
     proof.anchor = store.anchor_section(tenant, checkpoint_size).await?;
     let anchored = proof.anchor.is_some();
     progress(Stage::Reporting { records: proof.entries.len() as u64 });
@@ -73,13 +73,4 @@ pub async fn export_pack(
         anchored,
         manifest_sha256: hex::encode(pack::sha256(draft.manifest_bytes())),
     })
-}
-
-/// The tree size of a signed checkpoint the store just made (0 if it cannot be read, which the verifier
-/// would then report).
-fn checkpoint_size(note: &str) -> u64 {
-    vargate_proof::note::Note::parse(note)
-        .ok()
-        .and_then(|n| vargate_proof::Checkpoint::parse_text(&n.text).ok())
-        .map_or(0, |c| c.size)
 }

@@ -78,8 +78,7 @@ pub fn report_for(proof: &SessionProof, created_at: &str) -> Result<Report, Stri
 }
 
 fn open_checkpoint(note: &str) -> Result<Checkpoint, String> {
-    let note = vargate_proof::note::Note::parse(note).map_err(|e| e.to_string())?;
-    Checkpoint::parse_text(&note.text).map_err(|e| e.to_string())
+    Checkpoint::read_unverified(note).map_err(|e| e.to_string())
 }
 
 fn anchor_summary(a: &vargate_proof::AnchorSection) -> Option<AnchorSummary> {
