@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use specta::Type;
-use std::io::Read as _;
 use std::path::Path;
 use vargate_engine::verification;
 use vargate_proof::pack::MAX_PACK_BYTES;
@@ -119,7 +118,7 @@ where
 
 pub fn verify_path(path: &Path, key: Option<&str>) -> Result<VerdictView, IpcError> {
     let pinned = pinned_key(key)?;
-    let bytes = read_limited(path)?;
+    let bytes = verification::read_file(path).map_err(|e| IpcError::new(ErrorCode::Unreadable, e.to_string()))?;
     run(&bytes, pinned.as_ref())
 }
 
@@ -149,28 +148,6 @@ fn pinned_key(key: Option<&str>) -> Result<Option<NoteVerifier>, IpcError> {
 
 fn too_large() -> IpcError {
     IpcError::new(ErrorCode::Unreadable, format!("the file is larger than the {MAX_PACK_BYTES} bytes a pack may have"))
-}
-
-/// Reads a regular file of at most `MAX_PACK_BYTES`, refusing directories, devices and FIFOs (which may
-/// never end) and files that grow past the limit while being read.
-fn read_limited(path: &Path) -> Result<Vec<u8>, IpcError> {
-    let unreadable =
-        |e: std::io::Error| IpcError::new(ErrorCode::Unreadable, format!("cannot read {}: {e}", path.display()));
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(IpcError::new(ErrorCode::Unreadable, format!("{} is not a regular file", path.display())));
-    }
-    if meta.len() > MAX_PACK_BYTES as u64 {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_PACK_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
-    if bytes.len() > MAX_PACK_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

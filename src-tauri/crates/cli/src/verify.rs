@@ -73,21 +73,10 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         return if bytes.len() as u64 > limit { Err(too_large()) } else { Ok(bytes) };
     }
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!(
-            "{} is not a regular file (a directory, device or FIFO); give a pack or proof file, or - for standard input",
-            path.display()
-        ));
-    }
-    if meta.len() > limit {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > limit { Err(too_large()) } else { Ok(bytes) }
+    verification::read_file(path).map_err(|e| match e {
+        verification::ReadError::NotAFile { .. } => format!("{e}; give a pack or proof file, or - for standard input"),
+        other => other.to_string(),
+    })
 }
 
 fn unreadable(msg: &str) -> ExitCode {
