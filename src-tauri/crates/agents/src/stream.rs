@@ -134,11 +134,24 @@ pub async fn watch(
     options: &WatchOptions,
     tx: mpsc::Sender<StreamItem>,
 ) -> Result<WatchEnd, ClientError> {
+    // A consumer that stops is noticed at once, not at the next event (a quiet session may send none).
+    tokio::select! {
+        end = follow(client, session_id, options, &tx) => end,
+        () = tx.closed() => Ok(WatchEnd::Stopped),
+    }
+}
+
+async fn follow(
+    client: &Client,
+    session_id: &str,
+    options: &WatchOptions,
+    tx: &mpsc::Sender<StreamItem>,
+) -> Result<WatchEnd, ClientError> {
     let mut progress = Progress::default();
     let mut failures = 0u32;
     loop {
         let before = progress.delivered;
-        match watch_once(client, session_id, &mut progress, &tx).await {
+        match watch_once(client, session_id, &mut progress, tx).await {
             Ok(Some(end)) => return Ok(end),
             // A connection that delivered something and then closed (the server may drop a slow consumer)
             // is followed at once by the next; one that delivered nothing backs off.

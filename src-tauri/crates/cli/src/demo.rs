@@ -13,7 +13,7 @@ use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParam
 use vargate_agents::sim::{SimConfig, Simulator};
 use vargate_agents::stream::WatchOptions;
 use vargate_engine::export::export_pack;
-use vargate_engine::{ApprovalConfig, ApprovalEvent, Approvals, Governor, PolicySet, ingest_session};
+use vargate_engine::{ApprovalConfig, ApprovalEvent, Approvals, Governor, PolicySet, ingest_session_until};
 use vargate_store::{Store, TimelineFilter};
 
 use crate::output::{count, safe, say};
@@ -164,11 +164,15 @@ async fn create_session(client: &Client, label: &str, scenario: &str, permission
 
 /// Ingests the session while sending `turns` user messages, each after the previous turn ended.
 async fn drive(client: Client, store: Store, governor: Arc<Governor>, session_id: String, turns: usize) -> Result<()> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let ingest = {
         let (client, store, id) = (client.clone(), store.clone(), session_id.clone());
         tokio::spawn(async move {
             let options = WatchOptions { max_reconnects: Some(100) };
-            ingest_session(&client, &store, TENANT, &id, governor.as_ref(), &options).await
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            ingest_session_until(&client, &store, TENANT, &id, governor.as_ref(), &options, stopped).await
         })
     };
     let mut ended = 0;
@@ -182,16 +186,10 @@ async fn drive(client: Client, store: Store, governor: Arc<Governor>, session_id
             break; // terminated
         }
     }
-    if !ingest.is_finished() {
-        ingest.abort();
-    }
-    match ingest.await {
-        Ok(result) => {
-            result?;
-        }
-        Err(e) if e.is_cancelled() => {}
-        Err(e) => return Err(e.into()),
-    }
+    // The turn's end is in the log, but the batch that held it may still be deciding (an interrupt over
+    // what the turn did, say): stopping lets it finish.
+    let _ = stop.send(());
+    ingest.await??;
     Ok(())
 }
 

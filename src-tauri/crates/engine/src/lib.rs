@@ -24,5 +24,5 @@ pub mod verification;
 pub use approvals::{ApprovalConfig, ApprovalEvent, Approvals};
 pub use decision::{Decider, Decision, DecisionRequest, FailClosed, Interrupt, Verdict};
 pub use governor::Governor;
-pub use ingest::{IngestReport, ingest_session};
+pub use ingest::{IngestReport, ingest_session, ingest_session_until};
 pub use policy_set::{PolicySet, ProfileChoice};

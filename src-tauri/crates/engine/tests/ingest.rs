@@ -309,3 +309,42 @@ async fn attaching_late_and_reattaching_is_exactly_once() {
     assert_eq!(after.len(), before.len() + 1);
     rig.sim.shutdown().await;
 }
+
+/// Stopping ingest ends it cleanly and at once, even on a quiet session whose stream sends nothing more:
+/// the report says the consumer stopped, and what was recorded stays recorded.
+#[tokio::test]
+async fn stopping_ingest_ends_a_quiet_watch_at_once() {
+    let rig = rig(None).await;
+    let id = session(&rig.client, "default").await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ingest = {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
+        tokio::spawn(async move {
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            let options = WatchOptions::default();
+            vargate_engine::ingest_session_until(&client, &store, "acme", &id, &FailClosed, &options, stopped).await
+        })
+    };
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    let filter = TimelineFilter { types: vec!["session.status_idle".into()], ..TimelineFilter::default() };
+    for _ in 0..400 {
+        let idle = rig.store.timeline("acme", &id, &filter).await.unwrap_or_default();
+        if idle.iter().any(|e| e.record.payload["stop_reason"]["type"] == "end_turn") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    stop.send(()).unwrap();
+    let report =
+        tokio::time::timeout(Duration::from_secs(5), ingest).await.expect("ingest stops at once").unwrap().unwrap();
+    assert_eq!(report.end, None, "{report:?}");
+    assert!(report.events > 0);
+    let recorded =
+        rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(recorded.len() as u64, report.events + report.decisions, "{report:?}");
+}

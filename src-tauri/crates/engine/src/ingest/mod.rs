@@ -57,6 +57,21 @@ pub async fn ingest_session<D: Decider>(
     decider: &D,
     options: &WatchOptions,
 ) -> Result<IngestReport, IngestError> {
+    ingest_session_until(client, store, tenant, session_id, decider, options, std::future::pending()).await
+}
+
+/// [`ingest_session`] that also stops when `stop` completes — cleanly: the batch being handled is finished
+/// first (its decisions and interrupts recorded and sent), and calls held for approval stay pending for the
+/// next run to wait on. Aborting the task instead could cut a batch between its append and its decisions.
+pub async fn ingest_session_until<D: Decider>(
+    client: &Client,
+    store: &Store,
+    tenant: &str,
+    session_id: &str,
+    decider: &D,
+    options: &WatchOptions,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<IngestReport, IngestError> {
     let mut state = SessionState::load(store, tenant, session_id).await?;
     // The agent a session runs, for the decider's per-agent history; a session we cannot read is still
     // watched (its events say what they say), under an unknown agent.
@@ -72,7 +87,9 @@ pub async fn ingest_session<D: Decider>(
     };
     let (tx, mut rx) = mpsc::channel::<StreamItem>(1024);
     let watcher = watch(client, session_id, options, tx);
-    let consumer = async {
+    // Owns the receiver, so that the watcher ends when the consumer does.
+    let consumer = async move {
+        tokio::pin!(stop);
         let mut report = IngestReport::default();
         // Held calls wait in the approval queue beside the event stream, so that a pending approval never
         // stalls the recording of events; held calls of an earlier run are waited on again.
@@ -117,6 +134,7 @@ pub async fn ingest_session<D: Decider>(
                         state.end_held(store, queue.as_ref()).await?;
                     }
                 },
+                () = &mut stop => break,
                 Some(done) = waits.join_next(), if !waits.is_empty() => {
                     if let Ok((id, result)) = done {
                         state.conclude(client, store, decider, &id, result).await?;
@@ -129,7 +147,10 @@ pub async fn ingest_session<D: Decider>(
     };
     let (watched, consumed) = tokio::join!(watcher, consumer);
     let mut report = consumed?;
-    report.end = Some(watched?);
+    report.end = match watched? {
+        WatchEnd::Stopped => None,
+        end => Some(end),
+    };
     Ok(report)
 }
 
