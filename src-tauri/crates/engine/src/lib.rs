@@ -11,7 +11,9 @@
 
 pub mod anchoring;
 pub mod approvals;
+pub mod console;
 pub mod decision;
+pub mod demo;
 pub mod export;
 pub mod governor;
 mod history;

@@ -1,0 +1,288 @@
+//! The console: everything the desktop app (and later a headless server's control plane) does, behind one
+//! value. It owns the audit log, the policies, the approval queue and the session listeners, runs the demo
+//! when there is no API key, and tells its subscribers what changed. It knows nothing of windows: the shell
+//! turns each of its methods into one command and each of its changes into one UI event.
+
+mod policies;
+mod sessions;
+mod timeline;
+
+pub use policies::{CaseView, PolicyView, ReplayView};
+pub use sessions::{SessionRow, SessionStatus};
+pub use timeline::{TimelinePage, TimelineRow, summary};
+
+use crate::approvals::{ApprovalConfig, ApprovalError, ApprovalEvent, Approvals};
+use crate::demo::{self, Demo, DemoError};
+use crate::governor::Governor;
+use crate::ingest::{INTERRUPT, now};
+use crate::policy_set::{PolicySet, PolicySetError, ProfileChoice};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use vargate_agents::client::{Client, ClientError};
+use vargate_store::{ApprovalRow, Keychain, KeystoreKind, NewRecord, Store, StoreError, StoreOptions};
+
+/// How the console starts.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub data_dir: PathBuf,
+    pub keystore: KeystoreKind,
+    /// How long a held call waits for a human before it is denied.
+    pub approval_timeout: Duration,
+    /// Demo mode: a new demo session this often (after every scenario has run once).
+    pub demo_every: Duration,
+    /// Demo mode: the simulator's pause between events, so that a human can watch.
+    pub demo_event_delay: Duration,
+}
+
+impl ConsoleConfig {
+    pub fn new(data_dir: PathBuf, keystore: KeystoreKind) -> ConsoleConfig {
+        ConsoleConfig {
+            data_dir,
+            keystore,
+            approval_timeout: Duration::from_secs(120),
+            demo_every: Duration::from_secs(30),
+            demo_event_delay: Duration::from_millis(300),
+        }
+    }
+}
+
+/// What changed, for the app to refresh what it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConsoleEvent {
+    /// The tenant's log grew to `size` records (new sessions, events and decisions show up here).
+    LogGrew { tenant: String, size: u64 },
+    /// An approval was requested or resolved.
+    Approval(ApprovalEvent),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsoleError {
+    #[error("audit log: {0}")]
+    Store(#[from] StoreError),
+    #[error("keystore: {0}")]
+    Keys(#[from] vargate_store::KeyError),
+    #[error("policies: {0}")]
+    Policies(#[from] PolicySetError),
+    #[error("demo: {0}")]
+    Demo(#[from] DemoError),
+    #[error("approvals: {0}")]
+    Approvals(#[from] ApprovalError),
+    #[error("managed-agents API: {0}")]
+    Api(#[from] ClientError),
+    #[error("export: {0}")]
+    Export(#[from] crate::export::ExportError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The running engine of one app.
+#[derive(Debug)]
+pub struct Console {
+    store: Store,
+    tenant: String,
+    approvals: Arc<Approvals>,
+    policies: Arc<PolicySet>,
+    client: Client,
+    demo: Option<Arc<Demo>>,
+    changes: broadcast::Sender<ConsoleEvent>,
+    /// Agent names by session id, asked of the API once.
+    agents: Mutex<HashMap<String, String>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Console {
+    /// Opens the log in `config.data_dir` and starts in demo mode: the built-in simulator, demo sessions
+    /// coming every `demo_every`, their held calls waiting for a human. Requests still pending from an earlier
+    /// run are expired first: the simulator that ran their sessions is gone.
+    pub async fn start_demo(config: ConsoleConfig) -> Result<Arc<Console>, ConsoleError> {
+        let store = open_store(&config).await?;
+        let policies = Arc::new(PolicySet::load(None, ProfileChoice::Named("demo".into()))?);
+        let approvals = Arc::new(Approvals::new(
+            store.clone(),
+            ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
+        ));
+        for row in approvals.list(true).await? {
+            if row.tenant == demo::TENANT {
+                approvals.expire(&row.id, "the demo simulator that ran this session has stopped").await?;
+            }
+        }
+        let demo = Arc::new(Demo::start(None, config.demo_event_delay).await?);
+        let governor = Arc::new(Governor::new(policies.clone(), store.clone()).with_approvals(approvals.clone()));
+        let (changes, _) = broadcast::channel(1024);
+        let console = Arc::new(Console {
+            store: store.clone(),
+            tenant: demo::TENANT.to_owned(),
+            approvals: approvals.clone(),
+            policies,
+            client: demo.client().clone(),
+            demo: Some(demo.clone()),
+            changes,
+            agents: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
+        });
+        console.spawn(demo::run_continuously(demo, store.clone(), governor, config.demo_every));
+        console.spawn_watchers();
+        Ok(console)
+    }
+
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(tokio::spawn(task));
+    }
+
+    /// The log's growth (polled: one cheap read) and the approval queue's changes become console events.
+    fn spawn_watchers(self: &Arc<Self>) {
+        let (store, tenant, changes) = (self.store.clone(), self.tenant.clone(), self.changes.clone());
+        self.spawn(async move {
+            let mut last = None;
+            loop {
+                if let Ok(size) = store.size(&tenant).await
+                    && last != Some(size)
+                {
+                    last = Some(size);
+                    let _ = changes.send(ConsoleEvent::LogGrew { tenant: tenant.clone(), size });
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        let (mut queue, changes) = (self.approvals.subscribe(), self.changes.clone());
+        self.spawn(async move {
+            loop {
+                match queue.recv().await {
+                    Ok(event) => {
+                        let _ = changes.send(ConsoleEvent::Approval(event));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+    }
+
+    /// Changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ConsoleEvent> {
+        self.changes.subscribe()
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn approvals(&self) -> &Arc<Approvals> {
+        &self.approvals
+    }
+
+    pub fn policies(&self) -> &Arc<PolicySet> {
+        &self.policies
+    }
+
+    /// The approval queue: pending requests only, or all of them, newest first.
+    pub async fn approval_queue(&self, pending_only: bool) -> Result<Vec<ApprovalRow>, ConsoleError> {
+        Ok(self.approvals.list(pending_only).await?)
+    }
+
+    /// Decides each request in `ids` (a batch) as `approver` in the app. Every request is tried; the first
+    /// failure is returned after the rest were decided.
+    pub async fn decide(
+        &self,
+        ids: &[String],
+        approve: bool,
+        approver: &str,
+        reason: &str,
+    ) -> Result<Vec<ApprovalRow>, ConsoleError> {
+        let mut decided = Vec::with_capacity(ids.len());
+        let mut first_error = None;
+        for id in ids {
+            match self.approvals.decide(id, approve, approver, "app", reason).await {
+                Ok(row) => decided.push(row),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(decided),
+        }
+    }
+
+    /// The kill switch: records who interrupted the session and why, then sends `user.interrupt` and a
+    /// message saying so. The record comes first, so an interrupt that could not be delivered is still on
+    /// file (with the delivery error after it).
+    pub async fn interrupt(&self, session_id: &str, reason: &str, by: &str) -> Result<(), ConsoleError> {
+        if reason.trim().is_empty() || by.trim().is_empty() {
+            return Err(ConsoleError::Invalid("an interrupt needs a reason and the name of who interrupts".into()));
+        }
+        self.store.session_tail(&self.tenant, session_id).await?;
+        let payload = json!({ "reason": reason, "by": by, "channel": "app" });
+        let record = NewRecord {
+            session_id: session_id.to_owned(),
+            ts: now(),
+            kind: INTERRUPT.to_owned(),
+            source: "operator".to_owned(),
+            decision: "interrupt".to_owned(),
+            payload,
+        };
+        self.store.append(&self.tenant, record).await?;
+        let text = format!("Vargate: {by} interrupted this session: {reason}");
+        let events = [
+            json!({"type": "user.interrupt"}),
+            json!({"type": "user.message", "content": [{"type": "text", "text": text}]}),
+        ];
+        self.client.send_events(session_id, &events).await?;
+        Ok(())
+    }
+
+    /// Builds the session's signed evidence pack and writes it to `path`; returns what was written.
+    pub async fn export(
+        &self,
+        session_id: &str,
+        path: &std::path::Path,
+        progress: &(dyn Fn(crate::export::Stage) + Sync),
+    ) -> Result<crate::export::ExportedPack, ConsoleError> {
+        let pack = crate::export::export_pack(&self.store, &self.tenant, session_id, &now(), progress).await?;
+        let tmp = path.with_extension("zip.part");
+        std::fs::write(&tmp, &pack.bytes)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| ConsoleError::Invalid(format!("writing {}: {e}", path.display())))?;
+        Ok(pack)
+    }
+
+    /// Stops the session listeners and the demo, then closes the log (what was queued is written first).
+    pub async fn shutdown(&self) {
+        for task in self.tasks.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            task.abort();
+        }
+        self.store.clone().close().await;
+    }
+}
+
+/// Opens the keychain (connecting now, so a keystore that cannot be reached is one clear error at start)
+/// and the log in the data directory.
+async fn open_store(config: &ConsoleConfig) -> Result<Store, ConsoleError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ConsoleError::Invalid(format!("creating the data directory {}: {e}", config.data_dir.display()))
+    })?;
+    let kind = config.keystore.clone();
+    let keychain = tokio::task::spawn_blocking(move || {
+        let keychain = Keychain::open(kind)?;
+        vargate_store::KeySource::find(&keychain, "vargate-keystore-probe")?;
+        Ok::<_, vargate_store::KeyError>(keychain)
+    })
+    .await
+    .map_err(|e| ConsoleError::Invalid(format!("opening the keystore: {e}")))??;
+    Ok(Store::open(&config.data_dir.join("vargate.db"), Arc::new(keychain), StoreOptions::default()).await?)
+}

@@ -1,0 +1,111 @@
+//! The console as the desktop app drives it, in demo mode against the built-in simulator: sessions appear
+//! and are listed with their counts, a timeline pages, a held call waits for a human who approves it in the
+//! app, the kill switch records who interrupted and why, a pack is exported that verifies, and every change
+//! is announced to subscribers.
+
+use std::sync::Arc;
+use std::time::Duration;
+use vargate_engine::console::{Console, ConsoleConfig, ConsoleEvent, SessionRow};
+use vargate_engine::{ApprovalEvent, demo};
+use vargate_store::{KeystoreKind, TimelineFilter};
+
+fn config(dir: &std::path::Path) -> ConsoleConfig {
+    // The real keychain when the test services run one (scripts/test), else key files in the temp dir.
+    let keystore = std::env::var("VARGATE_KEYSTORE")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| KeystoreKind::InsecureFile(dir.join("keys")));
+    let mut config = ConsoleConfig::new(dir.join("data"), keystore);
+    config.demo_every = Duration::from_secs(3600);
+    config.demo_event_delay = Duration::from_millis(5);
+    config.approval_timeout = Duration::from_secs(60);
+    config
+}
+
+async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..600 {
+        if let Some(t) = probe().await {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_console_lists_pages_approves_interrupts_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let console: Arc<Console> = Console::start_demo(config(dir.path())).await.unwrap();
+    assert!(console.is_demo());
+    let mut changes = console.subscribe();
+
+    // Every demo scenario starts once; the list shows them with their agents.
+    let sessions: Vec<SessionRow> = until("every demo session to be listed", async || {
+        let rows = console.sessions().await.unwrap();
+        (rows.len() == demo::SESSIONS.len()).then_some(rows)
+    })
+    .await;
+    for spec in demo::SESSIONS {
+        assert!(sessions.iter().any(|s| s.agent == format!("demo-{}", spec.label)), "{spec:?} in {sessions:#?}");
+    }
+
+    // A held call waits for a human (the app has no automatic reviewer); approving it in the app records
+    // the approver and the channel, and the session's decision follows.
+    let held =
+        until("a pending approval", async || console.approval_queue(true).await.unwrap().into_iter().next()).await;
+    let decided = console.decide(std::slice::from_ref(&held.id), true, "alice", "looks fine").await.unwrap();
+    assert_eq!((decided[0].status.as_str(), decided[0].channel.as_deref()), ("approved", Some("app")));
+    let again = console.decide(std::slice::from_ref(&held.id), false, "bob", "too late").await;
+    assert!(again.unwrap_err().to_string().contains("already"), "a decided request cannot be decided again");
+    let concluded = until("the approval's conclusion in the session", async || {
+        let page =
+            console.timeline(&held.session_id, vec!["vargate.decision".into()], vec![], None, 100).await.unwrap();
+        page.rows.into_iter().find(|r| r.approver.is_some())
+    })
+    .await;
+    assert_eq!(concluded.approver.as_deref(), Some("alice via app"), "{concluded:?}");
+
+    // Pages follow each other without gaps or repeats, and the last says it is the last.
+    let session = &sessions[0].id;
+    let all = TimelineFilter { limit: 10_000, ..Default::default() };
+    let whole = console.store().timeline("demo", session, &all).await.unwrap();
+    let (mut seen, mut after) = (Vec::new(), None);
+    loop {
+        let page = console.timeline(session, vec![], vec![], after, 3).await.unwrap();
+        assert!(page.rows.len() <= 3);
+        seen.extend(page.rows.iter().map(|r| r.seq));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<u32> = whole.iter().map(|e| e.record.seq as u32).collect();
+    assert_eq!(seen[..expected.len().min(seen.len())], expected[..expected.len().min(seen.len())]);
+
+    // The kill switch needs a reason, and records who pulled it before telling the session.
+    assert!(console.interrupt(session, " ", "alice").await.is_err());
+    console.interrupt(session, "checking a finding", "alice").await.unwrap();
+    let page = console.timeline(session, vec!["vargate.interrupt".into()], vec![], None, 10).await.unwrap();
+    let record = page.rows.iter().find(|r| r.source == "operator").expect("the operator's interrupt is recorded");
+    assert!(record.payload.contains("alice") && record.payload.contains("checking a finding"), "{record:?}");
+    assert!(console.interrupt("sesn_unknown", "typo", "alice").await.is_err(), "unknown sessions are errors");
+
+    // An exported pack verifies offline.
+    let path = dir.path().join("pack.zip");
+    let pack = console.export(session, &path, &|_| {}).await.unwrap();
+    let verdict = vargate_engine::verification::verify_bytes(&std::fs::read(&path).unwrap(), None).unwrap();
+    assert!(verdict.passed(), "{verdict:?}");
+    assert!(pack.records > 0);
+
+    // Subscribers heard the log grow and the approval resolve.
+    let (mut grew, mut resolved) = (false, false);
+    while let Ok(change) = changes.try_recv() {
+        match change {
+            ConsoleEvent::LogGrew { tenant, size } => grew |= tenant == "demo" && size > 0,
+            ConsoleEvent::Approval(ApprovalEvent::Resolved { id, .. }) => resolved |= id == held.id,
+            ConsoleEvent::Approval(_) => {}
+        }
+    }
+    assert!(grew && resolved, "grew {grew}, resolved {resolved}");
+    console.shutdown().await;
+}
