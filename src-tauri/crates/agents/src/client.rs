@@ -176,6 +176,11 @@ fn install_crypto_provider() {
 }
 
 impl Client {
+    /// The API this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         if config.base_url.is_empty()
             || !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://"))

@@ -109,3 +109,41 @@ async fn the_demo_console_lists_pages_approves_interrupts_and_exports() {
     assert!(grew && resolved, "grew {grew}, resolved {resolved}");
     console.shutdown().await;
 }
+
+/// With an API key in the keychain the console governs the API's sessions (here a simulator standing in for
+/// it): it finds a running session by itself, records it and decides its calls; forgetting the key brings
+/// the demo back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_switches_to_the_api_and_its_sessions_are_found_and_governed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.api_key_name = format!("vargate-console-test-{}/api-key", std::process::id());
+    config.discover_every = Duration::from_millis(100);
+    let api = demo::Demo::start(None, Duration::ZERO).await.unwrap();
+    config.base_url = api.base_url();
+
+    let first = Console::start(config.clone()).await.unwrap();
+    assert!(first.is_demo(), "no key: demo mode");
+    assert!(first.set_api_key("two words").await.is_err(), "a key with spaces is refused");
+    first.set_api_key("sk-test-key").await.unwrap();
+    first.shutdown().await;
+
+    let live = Console::start(config.clone()).await.unwrap();
+    assert!(!live.is_demo());
+    assert_eq!(live.api_base_url(), api.base_url());
+    let spec = demo::SESSIONS.iter().find(|s| s.label == "risky-bash").unwrap();
+    let id = api.create(spec).await.unwrap();
+    let go = serde_json::json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
+    api.client().send_events(&id, &[go]).await.unwrap();
+    let row = until("the API's session governed", async || {
+        live.sessions().await.unwrap().into_iter().find(|s| s.id == id && s.governed > 0 && s.denied > 0)
+    })
+    .await;
+    assert_eq!(row.agent, "demo-risky-bash");
+    assert!(live.forget_api_key().await.unwrap());
+    live.shutdown().await;
+    let again = Console::start(config).await.unwrap();
+    assert!(again.is_demo(), "the key forgotten: demo mode");
+    again.shutdown().await;
+    api.shutdown().await;
+}

@@ -14,6 +14,8 @@ pub const SERVICE: &str = "dev.vargate.desktop.log-signing";
 /// Keychain service name of the tenants' data keys (which wrap the per-session keys that seal PII); the
 /// account is the log origin.
 pub const DATA_SERVICE: &str = "dev.vargate.desktop.data-key";
+/// Keychain service of credentials Vargate uses on the user's behalf (the managed-agents API key).
+pub const CREDENTIAL_SERVICE: &str = "dev.vargate.desktop.credential";
 
 /// A tenant's data key: 32 random bytes for AES-256-GCM.
 pub type DataKey = [u8; 32];
@@ -108,18 +110,33 @@ enum Backend {
     File(PathBuf),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Op {
     Find,
     Create,
     DataKey { create: bool },
     DestroyDataKey,
+    Credential,
+    SetCredential(Secret),
+    DeleteCredential,
+}
+
+/// A credential on its way to the keychain thread; never printed.
+#[derive(Clone)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[secret]")
+    }
 }
 
 enum Reply {
     Signer(Option<Box<NoteSigner>>),
     DataKey(Option<DataKey>),
     Destroyed(bool),
+    Credential(Option<String>),
+    Stored,
 }
 
 type Request = (Op, String, std::sync::mpsc::Sender<Result<Reply, KeyError>>);
@@ -172,6 +189,15 @@ impl Keychain {
                             Op::DestroyDataKey => {
                                 backend.destroy(&thread_kind, Slot::Data, &origin).map(Reply::Destroyed)
                             }
+                            Op::Credential => {
+                                backend.load(&thread_kind, Slot::Credential, &origin).map(Reply::Credential)
+                            }
+                            Op::SetCredential(Secret(secret)) => {
+                                backend.save(&thread_kind, Slot::Credential, &origin, &secret).map(|()| Reply::Stored)
+                            }
+                            Op::DeleteCredential => {
+                                backend.destroy(&thread_kind, Slot::Credential, &origin).map(Reply::Destroyed)
+                            }
                         });
                     }
                 }
@@ -186,6 +212,30 @@ impl Keychain {
 
     pub fn kind(&self) -> &KeystoreKind {
         &self.kind
+    }
+
+    /// The credential stored under `name` (e.g. an API key), if any. Blocking.
+    pub fn credential(&self, name: &str) -> Result<Option<String>, KeyError> {
+        match self.ask(Op::Credential, name)? {
+            Reply::Credential(c) => Ok(c),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Stores a credential under `name`, replacing any. Blocking.
+    pub fn set_credential(&self, name: &str, secret: &str) -> Result<(), KeyError> {
+        match self.ask(Op::SetCredential(Secret(secret.to_owned())), name)? {
+            Reply::Stored => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Deletes the credential stored under `name`; true if there was one. Blocking.
+    pub fn delete_credential(&self, name: &str) -> Result<bool, KeyError> {
+        match self.ask(Op::DeleteCredential, name)? {
+            Reply::Destroyed(existed) => Ok(existed),
+            _ => Err(unexpected()),
+        }
     }
 }
 
@@ -246,11 +296,12 @@ fn unexpected() -> KeyError {
     KeyError::Thread("the keychain thread answered another request".into())
 }
 
-/// What a keychain entry holds: a checkpoint signing key or a data key.
+/// What a keychain entry holds: a checkpoint signing key, a data key or a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Signing,
     Data,
+    Credential,
 }
 
 impl Slot {
@@ -258,6 +309,7 @@ impl Slot {
         match self {
             Slot::Signing => SERVICE,
             Slot::Data => DATA_SERVICE,
+            Slot::Credential => CREDENTIAL_SERVICE,
         }
     }
 
@@ -265,6 +317,7 @@ impl Slot {
         match self {
             Slot::Signing => "skey",
             Slot::Data => "dkey",
+            Slot::Credential => "cred",
         }
     }
 }
@@ -306,7 +359,15 @@ impl Backend {
             }
             Backend::File(dir) => {
                 let path = key_path(dir, slot, origin);
-                write_private(&path, secret).map_err(|reason| KeyError::File { path, reason })
+                // Keys are written once (never over another); a credential may be replaced, atomically.
+                let written = if slot == Slot::Credential {
+                    let part = path.with_extension("cred.part");
+                    let _ = std::fs::remove_file(&part);
+                    write_private(&part, secret).and_then(|()| std::fs::rename(&part, &path))
+                } else {
+                    write_private(&path, secret)
+                };
+                written.map_err(|reason| KeyError::File { path, reason })
             }
         }
     }

@@ -81,3 +81,20 @@ fn data_keys_are_created_found_and_destroyed() {
     assert_eq!(keychain.data_key(&origin, false).unwrap(), None);
     assert!(!keychain.destroy_data_key(&origin).unwrap());
 }
+
+#[test]
+fn a_credential_is_stored_replaced_found_after_a_restart_and_deleted() {
+    let Some(kind) = keystore() else { return };
+    let name = format!("vargate-keychain-test-{}/api-key", std::process::id());
+    let keychain = Keychain::open(kind.clone()).unwrap();
+    assert_eq!(keychain.credential(&name).unwrap(), None);
+    keychain.set_credential(&name, "sk-first").unwrap();
+    keychain.set_credential(&name, "sk-second").unwrap();
+    // Another client, as after a restart, reads what the first stored; credentials are not signing keys.
+    let lazy = Keychain::lazy(kind);
+    assert_eq!(lazy.credential(&name).unwrap().as_deref(), Some("sk-second"));
+    assert!(lazy.find(&name).unwrap().is_none());
+    assert!(lazy.delete_credential(&name).unwrap());
+    assert!(!lazy.delete_credential(&name).unwrap());
+    assert_eq!(keychain.credential(&name).unwrap(), None);
+}

@@ -3,6 +3,7 @@
 //! when there is no API key, and tells its subscribers what changed. It knows nothing of windows: the shell
 //! turns each of its methods into one command and each of its changes into one UI event.
 
+mod live;
 mod policies;
 mod sessions;
 mod timeline;
@@ -37,6 +38,14 @@ pub struct ConsoleConfig {
     pub demo_every: Duration,
     /// Demo mode: the simulator's pause between events, so that a human can watch.
     pub demo_event_delay: Duration,
+    /// The keychain entry holding the managed-agents API key.
+    pub api_key_name: String,
+    /// The managed-agents API (live mode).
+    pub base_url: String,
+    /// The tenant live sessions are recorded under.
+    pub tenant: String,
+    /// Live mode: how often the API is asked for new sessions to watch.
+    pub discover_every: Duration,
 }
 
 impl ConsoleConfig {
@@ -47,6 +56,10 @@ impl ConsoleConfig {
             approval_timeout: Duration::from_secs(120),
             demo_every: Duration::from_secs(30),
             demo_event_delay: Duration::from_millis(300),
+            api_key_name: "anthropic-api-key".to_owned(),
+            base_url: vargate_agents::client::DEFAULT_BASE_URL.to_owned(),
+            tenant: "default".to_owned(),
+            discover_every: Duration::from_secs(15),
         }
     }
 }
@@ -81,9 +94,23 @@ pub enum ConsoleError {
     Invalid(String),
 }
 
+/// What a console is made of, whichever mode starts it.
+struct Parts {
+    config: ConsoleConfig,
+    keychain: Arc<Keychain>,
+    store: Store,
+    tenant: String,
+    approvals: Arc<Approvals>,
+    policies: Arc<PolicySet>,
+    client: Client,
+    demo: Option<Arc<Demo>>,
+}
+
 /// The running engine of one app.
 #[derive(Debug)]
 pub struct Console {
+    config: ConsoleConfig,
+    keychain: Arc<Keychain>,
     store: Store,
     tenant: String,
     approvals: Arc<Approvals>,
@@ -97,11 +124,31 @@ pub struct Console {
 }
 
 impl Console {
-    /// Opens the log in `config.data_dir` and starts in demo mode: the built-in simulator, demo sessions
-    /// coming every `demo_every`, their held calls waiting for a human. Requests still pending from an earlier
-    /// run are expired first: the simulator that ran their sessions is gone.
+    /// Opens the log in `config.data_dir` and starts: against the managed-agents API when the keychain
+    /// holds an API key, in demo mode otherwise.
+    pub async fn start(config: ConsoleConfig) -> Result<Arc<Console>, ConsoleError> {
+        let keychain = open_keychain(&config).await?;
+        let name = config.api_key_name.clone();
+        let keys = keychain.clone();
+        let api_key = tokio::task::spawn_blocking(move || keys.credential(&name))
+            .await
+            .map_err(|e| ConsoleError::Invalid(format!("reading the API key: {e}")))??;
+        match api_key {
+            Some(key) if !key.trim().is_empty() => live::start(config, keychain, key).await,
+            _ => Self::start_demo_with(config, keychain).await,
+        }
+    }
+
+    /// Starts in demo mode whatever the keychain holds: the built-in simulator, demo sessions coming every
+    /// `demo_every`, their held calls waiting for a human. Requests still pending from an earlier run are
+    /// expired first: the simulator that ran their sessions is gone.
     pub async fn start_demo(config: ConsoleConfig) -> Result<Arc<Console>, ConsoleError> {
-        let store = open_store(&config).await?;
+        let keychain = open_keychain(&config).await?;
+        Self::start_demo_with(config, keychain).await
+    }
+
+    async fn start_demo_with(config: ConsoleConfig, keychain: Arc<Keychain>) -> Result<Arc<Console>, ConsoleError> {
+        let store = open_store(&config, keychain.clone()).await?;
         let policies = Arc::new(PolicySet::load(None, ProfileChoice::Named("demo".into()))?);
         let approvals = Arc::new(Approvals::new(
             store.clone(),
@@ -114,21 +161,68 @@ impl Console {
         }
         let demo = Arc::new(Demo::start(None, config.demo_event_delay).await?);
         let governor = Arc::new(Governor::new(policies.clone(), store.clone()).with_approvals(approvals.clone()));
-        let (changes, _) = broadcast::channel(1024);
-        let console = Arc::new(Console {
+        let console = Arc::new(Console::new(Parts {
+            config: config.clone(),
+            keychain,
             store: store.clone(),
             tenant: demo::TENANT.to_owned(),
-            approvals: approvals.clone(),
+            approvals,
             policies,
             client: demo.client().clone(),
             demo: Some(demo.clone()),
+        }));
+        console.spawn(demo::run_continuously(demo, store, governor, config.demo_every));
+        console.spawn_watchers();
+        Ok(console)
+    }
+
+    fn new(parts: Parts) -> Console {
+        let (changes, _) = broadcast::channel(1024);
+        Console {
+            config: parts.config,
+            keychain: parts.keychain,
+            store: parts.store,
+            tenant: parts.tenant,
+            approvals: parts.approvals,
+            policies: parts.policies,
+            client: parts.client,
+            demo: parts.demo,
             changes,
             agents: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
-        });
-        console.spawn(demo::run_continuously(demo, store.clone(), governor, config.demo_every));
-        console.spawn_watchers();
-        Ok(console)
+        }
+    }
+
+    /// Stores the managed-agents API key in the keychain (it is never shown again). The app then starts a
+    /// new console, which runs against the API.
+    pub async fn set_api_key(&self, key: &str) -> Result<(), ConsoleError> {
+        let key = key.trim().to_owned();
+        if key.is_empty() || key.chars().any(char::is_whitespace) {
+            return Err(ConsoleError::Invalid("an API key is one word with no spaces".into()));
+        }
+        let (keys, name) = (self.keychain.clone(), self.config.api_key_name.clone());
+        tokio::task::spawn_blocking(move || keys.set_credential(&name, &key))
+            .await
+            .map_err(|e| ConsoleError::Invalid(format!("storing the API key: {e}")))??;
+        Ok(())
+    }
+
+    /// Deletes the stored API key; the next console runs the demo. True if there was one.
+    pub async fn forget_api_key(&self) -> Result<bool, ConsoleError> {
+        let (keys, name) = (self.keychain.clone(), self.config.api_key_name.clone());
+        Ok(tokio::task::spawn_blocking(move || keys.delete_credential(&name))
+            .await
+            .map_err(|e| ConsoleError::Invalid(format!("deleting the API key: {e}")))??)
+    }
+
+    /// How this console was configured (to start the next one the same way).
+    pub fn config(&self) -> &ConsoleConfig {
+        &self.config
+    }
+
+    /// The API this console governs: the simulator's address in demo mode.
+    pub fn api_base_url(&self) -> String {
+        self.client.base_url().to_owned()
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
@@ -270,12 +364,9 @@ impl Console {
     }
 }
 
-/// Opens the keychain (connecting now, so a keystore that cannot be reached is one clear error at start)
-/// and the log in the data directory.
-async fn open_store(config: &ConsoleConfig) -> Result<Store, ConsoleError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        ConsoleError::Invalid(format!("creating the data directory {}: {e}", config.data_dir.display()))
-    })?;
+/// Opens the keychain, connecting now, so that a keystore that cannot be reached is one clear error at
+/// start.
+async fn open_keychain(config: &ConsoleConfig) -> Result<Arc<Keychain>, ConsoleError> {
     let kind = config.keystore.clone();
     let keychain = tokio::task::spawn_blocking(move || {
         let keychain = Keychain::open(kind)?;
@@ -284,5 +375,13 @@ async fn open_store(config: &ConsoleConfig) -> Result<Store, ConsoleError> {
     })
     .await
     .map_err(|e| ConsoleError::Invalid(format!("opening the keystore: {e}")))??;
-    Ok(Store::open(&config.data_dir.join("vargate.db"), Arc::new(keychain), StoreOptions::default()).await?)
+    Ok(Arc::new(keychain))
+}
+
+/// Opens the log in the data directory.
+async fn open_store(config: &ConsoleConfig, keychain: Arc<Keychain>) -> Result<Store, ConsoleError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ConsoleError::Invalid(format!("creating the data directory {}: {e}", config.data_dir.display()))
+    })?;
+    Ok(Store::open(&config.data_dir.join("vargate.db"), keychain, StoreOptions::default()).await?)
 }

@@ -1,0 +1,86 @@
+//! Live mode: the console governs the sessions of the managed-agents API. It asks the API for sessions
+//! periodically and attaches a listener to each one that is not terminated; a listener that ends (the
+//! session terminated, or the stream failed for good) is attached again at the next look if the session
+//! still runs. Attaching to a session ingested before records only what is new and waits again on calls
+//! held for approval (see `ingest`).
+
+use super::{Console, ConsoleConfig, ConsoleError, Parts, open_store};
+use crate::approvals::{ApprovalConfig, Approvals};
+use crate::governor::Governor;
+use crate::ingest::ingest_session;
+use crate::policy_set::{PolicySet, ProfileChoice};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use vargate_agents::client::{Client, ClientConfig, ListOptions};
+use vargate_agents::stream::WatchOptions;
+use vargate_store::Keychain;
+
+pub(super) async fn start(
+    config: ConsoleConfig,
+    keychain: Arc<Keychain>,
+    api_key: String,
+) -> Result<Arc<Console>, ConsoleError> {
+    let client = Client::new(ClientConfig::new(config.base_url.clone(), api_key))?;
+    let store = open_store(&config, keychain.clone()).await?;
+    let policies = Arc::new(PolicySet::load(None, ProfileChoice::default())?);
+    let approvals = Arc::new(Approvals::new(
+        store.clone(),
+        ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
+    ));
+    let governor = Arc::new(Governor::new(policies.clone(), store.clone()).with_approvals(approvals.clone()));
+    let console = Arc::new(Console::new(Parts {
+        config: config.clone(),
+        keychain,
+        store,
+        tenant: config.tenant.clone(),
+        approvals,
+        policies,
+        client,
+        demo: None,
+    }));
+    console.spawn(discover(console.clone(), governor));
+    console.spawn_watchers();
+    Ok(console)
+}
+
+/// Looks for sessions to watch every `discover_every`, for as long as the console runs.
+async fn discover(console: Arc<Console>, governor: Arc<Governor>) {
+    let watching: Arc<Mutex<HashSet<String>>> = Arc::default();
+    loop {
+        match running_sessions(&console.client).await {
+            Ok(ids) => {
+                for id in ids {
+                    if watching.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone()) {
+                        console.spawn(listen(console.clone(), governor.clone(), watching.clone(), id));
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("listing the API's sessions failed (trying again later): {e}"),
+        }
+        tokio::time::sleep(console.config.discover_every).await;
+    }
+}
+
+/// Ingests one session until it ends, then forgets it so that the next look may attach again.
+async fn listen(console: Arc<Console>, governor: Arc<Governor>, watching: Arc<Mutex<HashSet<String>>>, id: String) {
+    let options = WatchOptions { max_reconnects: Some(50) };
+    match ingest_session(&console.client, &console.store, &console.tenant, &id, governor.as_ref(), &options).await {
+        Ok(report) => tracing::info!(session = id, "listener ended: {:?}", report.end),
+        Err(e) => tracing::warn!(session = id, "listener failed: {e}"),
+    }
+    watching.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+}
+
+/// Ids of the API's sessions that are not terminated, every page.
+async fn running_sessions(client: &Client) -> Result<Vec<String>, ConsoleError> {
+    let mut ids = Vec::new();
+    let mut options = ListOptions { limit: Some(100), ..ListOptions::default() };
+    loop {
+        let page = client.list_sessions(&options).await?;
+        ids.extend(page.data.into_iter().filter(|s| s.status != "terminated").map(|s| s.id));
+        match page.next_page {
+            Some(next) if !next.is_empty() => options.page = Some(next),
+            _ => return Ok(ids),
+        }
+    }
+}
