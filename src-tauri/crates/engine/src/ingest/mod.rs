@@ -166,6 +166,8 @@ struct SessionState {
     /// Whether Vargate interrupted the session's current run already (it does so once per run: the run ends,
     /// and if the agent starts another and keeps going, it is interrupted again).
     interrupted: bool,
+    /// Whether the session's current run has ended (idle other than for an answer, or terminated).
+    run_ended: bool,
     /// Event ids already in the log.
     recorded: HashSet<String>,
     /// Tool calls that wait on Vargate, by tool-use id, until answered.
@@ -181,6 +183,7 @@ impl SessionState {
             session_id: session_id.to_owned(),
             agent: "unknown".to_owned(),
             interrupted: false,
+            run_ended: false,
             recorded: HashSet::new(),
             waiting: HashMap::new(),
             answered: HashSet::new(),
@@ -215,7 +218,9 @@ impl SessionState {
                 }
                 match entry.record.kind.as_str() {
                     INTERRUPT => state.interrupted = true,
-                    "session.status_running" => state.interrupted = false,
+                    "session.status_running" => (state.interrupted, state.run_ended) = (false, false),
+                    "session.status_idle" => state.run_ended = p["stop_reason"]["type"] != "requires_action",
+                    "session.status_terminated" => state.run_ended = true,
                     _ => {}
                 }
             }
@@ -287,6 +292,11 @@ impl SessionState {
         }
         report.events += records.len() as u64;
         store.append_batch(&self.tenant, records).await?;
+        // Whether the session's run has ended by the time anything is sent: the batch is acted on after it
+        // arrived whole, so its last status event says.
+        if let Some(ended) = events.iter().rev().find_map(|(_, kind, _)| run_ended(kind)) {
+            self.run_ended = ended;
+        }
         for (id, kind, ts) in events {
             if matches!(kind, EventKind::Running) {
                 self.interrupted = false;
@@ -381,15 +391,19 @@ impl SessionState {
         payload: serde_json::Map<String, Value>,
         reason: &str,
     ) -> Result<(), IngestError> {
+        let mut payload = payload;
+        payload.insert("agent_told".into(), json!(!self.run_ended));
         store
             .append(&self.tenant, self.record(INTERRUPT, &now(), "pipeline", "interrupt", Value::Object(payload)))
             .await?;
         self.interrupted = true;
         let message = format!("Vargate interrupted this session: {reason}");
-        let events = [
-            json!({"type": "user.interrupt"}),
-            json!({"type": "user.message", "content": [{"type": "text", "text": message}]}),
-        ];
+        let mut events = vec![json!({"type": "user.interrupt"})];
+        // A message to a session whose run has ended would start a new turn, undoing the interrupt: then the
+        // record alone says why (the reviewer is alerted by it; the agent is not woken).
+        if !self.run_ended {
+            events.push(json!({"type": "user.message", "content": [{"type": "text", "text": message}]}));
+        }
         if let Err(e) = client.send_events(&self.session_id, &events).await {
             tracing::error!(session = self.session_id, "delivering an interrupt failed: {e}");
             let payload = json!({ "answer": events, "error": e.to_string() });
@@ -464,6 +478,16 @@ fn decision_payload(request: &DecisionRequest, decision: &Decision) -> Value {
     payload.insert("params".into(), request.redacted.clone());
     payload.insert("reason".into(), json!(decision.reason));
     Value::Object(payload)
+}
+
+/// Whether a status event says the run ended (`Some(true)`), is going on (`Some(false)`), or neither.
+fn run_ended(kind: &EventKind) -> Option<bool> {
+    match kind {
+        EventKind::Running => Some(false),
+        EventKind::Idle { stop_reason: StopReason::RequiresAction { .. } } => Some(false),
+        EventKind::Idle { .. } | EventKind::Terminated => Some(true),
+        _ => None,
+    }
 }
 
 /// The event that carries a decision back to the session.
