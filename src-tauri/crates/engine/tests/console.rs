@@ -90,6 +90,24 @@ async fn the_demo_console_lists_pages_approves_interrupts_and_exports() {
     assert!(record.payload.contains("alice") && record.payload.contains("checking a finding"), "{record:?}");
     assert!(console.interrupt("sesn_unknown", "typo", "alice").await.is_err(), "unknown sessions are errors");
 
+    // Sealed PII is revealed only with a reason, and the reveal is recorded first.
+    let support = sessions.iter().find(|s| s.agent == "demo-support").unwrap();
+    let sealed = until("the support session's e-mail with a card number", async || {
+        let page = console.timeline(&support.id, vec![], vec![], None, 500).await.unwrap();
+        page.rows.into_iter().find(|r| r.payload.contains("vargate_sealed") && r.payload.contains("payment_card"))
+    })
+    .await;
+    assert!(!sealed.payload.contains("4111 1111 1111 1111"), "the timeline shows PII masked");
+    assert!(console.reveal(&support.id, sealed.seq, "alice", " ").await.is_err(), "a reason is needed");
+    let original = console.reveal(&support.id, sealed.seq, "alice", "customer complaint #12").await.unwrap();
+    assert!(original.contains("4111 1111 1111 1111"), "{original}");
+    let reveals = console.timeline(&support.id, vec!["vargate.reveal".into()], vec![], None, 10).await.unwrap();
+    assert_eq!(reveals.rows.len(), 1);
+    assert!(reveals.rows[0].payload.contains("customer complaint #12") && reveals.rows[0].payload.contains("alice"));
+    let plain = console.timeline(&support.id, vec!["session.status_running".into()], vec![], None, 1).await.unwrap();
+    let error = console.reveal(&support.id, plain.rows[0].seq, "alice", "curious").await.unwrap_err();
+    assert!(error.to_string().contains("nothing sealed"), "{error}");
+
     // An exported pack verifies offline.
     let path = dir.path().join("pack.zip");
     let pack = console.export(session, &path, &|_| {}).await.unwrap();

@@ -105,3 +105,42 @@ pub fn summary(r: &AuditRecord) -> String {
         _ => String::new(),
     }
 }
+
+impl Console {
+    /// The original of a record whose PII was redacted, unsealed for a reviewer. Revealing is itself an
+    /// audited action: the record of who revealed what and why is appended first, so nothing is ever shown
+    /// that the log does not say was shown.
+    pub async fn reveal(&self, session_id: &str, seq: u32, by: &str, reason: &str) -> Result<String, ConsoleError> {
+        if by.trim().is_empty() || reason.trim().is_empty() {
+            return Err(ConsoleError::Invalid("revealing needs a reason and the name of who reveals".into()));
+        }
+        let filter =
+            TimelineFilter { after_seq: seq.checked_sub(1).map(u64::from), limit: 1, ..TimelineFilter::default() };
+        let entry = self.store.timeline(&self.tenant, session_id, &filter).await?.into_iter().next();
+        let entry = entry
+            .filter(|e| e.record.seq == u64::from(seq))
+            .ok_or_else(|| ConsoleError::Invalid(format!("session {session_id} has no record {seq}")))?;
+        let sealed = &entry.record.payload[crate::redact::SEALED_MEMBER];
+        let (Some(aad), Ok(sealed_box)) =
+            (sealed["aad"].as_str(), serde_json::from_value::<vargate_store::Sealed>(sealed["sealed"].clone()))
+        else {
+            return Err(ConsoleError::Invalid(format!("record {seq} holds nothing sealed: it had no PII")));
+        };
+        let audit = vargate_store::NewRecord {
+            session_id: session_id.to_owned(),
+            ts: crate::ingest::now(),
+            kind: REVEAL.to_owned(),
+            source: "operator".to_owned(),
+            decision: "reveal".to_owned(),
+            payload: serde_json::json!({"index": entry.index, "seq": seq, "by": by, "reason": reason, "channel": "app"}),
+        };
+        self.store.append(&self.tenant, audit).await?;
+        let original = self.store.unseal(&self.tenant, session_id, &sealed_box, aad.as_bytes()).await?;
+        let value: serde_json::Value = serde_json::from_slice(&original)
+            .map_err(|e| ConsoleError::Invalid(format!("the sealed original of record {seq} is not JSON: {e}")))?;
+        Ok(serde_json::to_string_pretty(&value).unwrap_or_default())
+    }
+}
+
+/// Record type of a reviewer's look at sealed PII.
+pub const REVEAL: &str = "vargate.reveal";
