@@ -2,8 +2,12 @@
 # Real-window end-to-end tests: the desktop app under Xvfb with a private D-Bus, driven over WebDriver by
 # tauri-driver + WebKitWebDriver, with a Python selenium client (tests/e2e/). Builds what it needs.
 #
-#   scripts/e2e.sh            # every tests/e2e/*_test.py
+#   scripts/e2e.sh                        # every tests/e2e/*_test.py
+#   scripts/e2e.sh --update-screenshots   # the same, then copies one screenshot per screen to docs/screenshots/
+#   scripts/e2e.sh tests/e2e/app_test.py  # only these test files
 # Env: E2E_SHOTS  folder for screenshots (default: $TMPDIR/vargate-e2e-shots, overwritten each run)
+# The app starts its engine (demo mode) at launch: its log, its exports and WebKit's files go to a temporary
+# folder (VARGATE_DATA_DIR, VARGATE_EXPORT_DIR, XDG_*), never to the home directory.
 # Needs scripts/install-deps.sh --test (tauri-driver, webkit2gtk-driver, Xvfb, the venv with selenium).
 # Everything it starts (bus, keychain, X server, tauri-driver and the WebKitWebDriver and app it spawns) is
 # stopped on exit.
@@ -15,6 +19,19 @@ python="${VARGATE_SDK_VENV:-$HOME/.cache/vargate/sdk-venv}/bin/python"
 driver="${TAURI_DRIVER:-$HOME/.cargo/bin/tauri-driver}"
 
 fail() { echo "e2e: FAIL: $*" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+update_docs=""
+tests=()
+for arg in "$@"; do
+  case "$arg" in
+    --update-screenshots) update_docs=1 ;;
+    -*) fail "unknown option $arg (see the top of $0)" ;;
+    *) [ -f "$arg" ] || fail "no test file $arg"; tests+=("$arg") ;;
+  esac
+done
+[ "${#tests[@]}" -gt 0 ] || tests=(tests/e2e/*_test.py)
+# The screens whose screenshots docs/screenshots/ keeps (tests/e2e/app_test.py names them).
+doc_shots=(sessions timeline approvals policies export verify settings)
 
 if [ -z "${VARGATE_E2E_INSIDE:-}" ]; then
   # Missing tools are a failure, never a skip: CI must not pass without having driven a window.
@@ -36,42 +53,86 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vargate-e2e.XXXXXX")
 shots=${E2E_SHOTS:-${TMPDIR:-/tmp}/vargate-e2e-shots}
 driver_pid=""
-cleanup() {
+stop_driver() {
   # tauri-driver runs in a process group of its own with the WebKitWebDriver and app it starts: end them all,
   # politely first.
   if [ -n "$driver_pid" ]; then
     kill -TERM -- "-$driver_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$driver_pid" 2>/dev/null || true
+    wait "$driver_pid" 2>/dev/null || true
+    driver_pid=""
   fi
+}
+cleanup() {
+  stop_driver
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Free ports for tauri-driver and the WebKitWebDriver behind it (several clones may test at once).
-read -r port native_port < <("$python" - <<'PY'
+# Starts tauri-driver for one test, in the environment the app it launches will have: the app's log, exports and
+# WebKit's data and caches in a folder of the test's own under $work (never the home directory), plus the
+# `# e2e-env: NAME=value` lines of the test file (e.g. a keystore that cannot open, to test the engine failing).
+# Prints nothing; sets driver_pid and port.
+start_driver() {
+  local test=$1 dir=$2
+  local -a env=(
+    "VARGATE_DATA_DIR=$dir/data" "VARGATE_EXPORT_DIR=$dir/exports"
+    "XDG_DATA_HOME=$dir/xdg/data" "XDG_CONFIG_HOME=$dir/xdg/config" "XDG_CACHE_HOME=$dir/xdg/cache"
+  )
+  mkdir -p "$dir/data" "$dir/exports" "$dir/xdg/data" "$dir/xdg/config" "$dir/xdg/cache"
+  while IFS= read -r line; do env+=("$line"); done < <(sed -n 's/^# e2e-env: *//p' "$test")
+  # Free ports for tauri-driver and the WebKitWebDriver behind it (several clones may test at once).
+  read -r port native_port < <("$python" - <<'PY'
 import socket
 socks = [socket.socket() for _ in range(2)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
 PY
-)
-setsid "$driver" --port "$port" --native-port "$native_port" >"$work/driver.log" 2>&1 &
-driver_pid=$!
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  kill -0 "$driver_pid" 2>/dev/null || { cat "$work/driver.log" >&2; fail "tauri-driver exited"; }
-  sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail "tauri-driver is not listening on port $port"
+  )
+  env "${env[@]}" setsid "$driver" --port "$port" --native-port "$native_port" >"$dir/driver.log" 2>&1 &
+  driver_pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$driver_pid" 2>/dev/null || { cat "$dir/driver.log" >&2; fail "tauri-driver exited"; }
+    sleep 0.1
+  done
+  fail "tauri-driver is not listening on port $port"
+}
 
 status=0
-for t in tests/e2e/*_test.py; do
+for t in "${tests[@]}"; do
   echo "--- $t"
-  VARGATE_BIN="$CARGO_TARGET_DIR/debug/vargate" VARGATE_APP="$CARGO_TARGET_DIR/debug/vargate-desktop" \
-    WEBDRIVER_URL="http://127.0.0.1:$port" E2E_SHOTS="$shots" "$python" "$t" || status=1
+  dir="$work/$(basename "$t" .py)"
+  start_driver "$t" "$dir"
+  # The test sees what the app sees (to seed its log, ask for its key, check where packs were written).
+  ok=1
+  (
+    while IFS= read -r line; do export "${line?}"; done < <(sed -n 's/^# e2e-env: *//p' "$t")
+    export VARGATE_DATA_DIR="$dir/data" VARGATE_EXPORT_DIR="$dir/exports"
+    export PYTHONDONTWRITEBYTECODE=1  # No __pycache__ beside the tests.
+    VARGATE_BIN="$CARGO_TARGET_DIR/debug/vargate" VARGATE_APP="$CARGO_TARGET_DIR/debug/vargate-desktop" \
+      WEBDRIVER_URL="http://127.0.0.1:$port" E2E_SHOTS="$shots" exec "$python" "$t"
+  ) || ok=0
+  stop_driver
+  if [ "$ok" -eq 0 ]; then
+    status=1
+    echo "--- tauri-driver log of $t (tail)" >&2
+    tail -n 30 "$dir/driver.log" >&2
+  fi
 done
-if [ "$status" -ne 0 ]; then echo "--- tauri-driver log (tail)" >&2; tail -n 30 "$work/driver.log" >&2; fi
 echo "e2e: screenshots in $shots"
+if [ -n "$update_docs" ]; then
+  if [ "$status" -ne 0 ]; then
+    echo "e2e: docs/screenshots/ left as it was: a test failed" >&2
+  else
+    mkdir -p docs/screenshots
+    for name in "${doc_shots[@]}"; do
+      [ -f "$shots/$name.png" ] || { echo "e2e: no screenshot $name.png" >&2; status=1; continue; }
+      cp "$shots/$name.png" "docs/screenshots/$name.png"
+    done
+    echo "e2e: copied ${doc_shots[*]} to docs/screenshots/"
+  fi
+fi
 exit "$status"

@@ -11,7 +11,15 @@ pub fn version() -> &'static str {
 }
 
 pub mod commands;
+pub mod console;
+pub mod notify;
+mod tray;
 pub mod verify;
+
+use console::{AppInfo, AppState, Changed, ExportProgress, ExportView};
+use std::sync::Arc;
+use tauri::Manager as _;
+use tauri_specta::Event as _;
 
 /// Builds and runs the desktop app until its last window closes.
 ///
@@ -20,10 +28,125 @@ pub mod verify;
 /// Panics if Tauri cannot start (e.g. no display or WebKit failed to initialise): there is nothing
 /// useful the app can do without its window.
 pub fn run() {
+    let _ = STARTED.set(std::time::Instant::now());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARGATE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let bindings = commands::bindings();
     tauri::Builder::default()
-        .invoke_handler(commands::bindings().invoke_handler())
+        // First: a second launch only focuses this one (one engine per log).
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main(app)))
+        .invoke_handler(bindings.invoke_handler())
+        .setup(move |app| {
+            bindings.mount_events(app);
+            let documents = app.path().document_dir().ok();
+            let app = app.handle().clone();
+            // The engine starts before the window shows data: listeners resume, pending approvals restored.
+            // Inside the async runtime, which the notifier's tasks need.
+            let state = tauri::async_runtime::block_on(async {
+                let state = console::start(documents).await;
+                tray::install(&app);
+                if let Ok(console) = state.status().await {
+                    attach(&app, &console, &state.reviewer);
+                }
+                state
+            });
+            app.manage(state);
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("failed to run the Vargate Desktop app");
+}
+
+/// When the process started, for the cold-start figure.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Says, once, how long the window took to show data.
+fn ui_ready() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        eprintln!("vargate-desktop: window ready with data in {ms} ms");
+    });
+}
+
+/// Brings the main window to the front.
+fn focus_main(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Turns the console's changes into the window's `Changed` events.
+fn forward_changes(app: &tauri::AppHandle, console: &Arc<vargate_engine::console::Console>) {
+    let (app, mut changes) = (app.clone(), console.subscribe());
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(change) => {
+                    let _ = Changed::from(change).emit(&app);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = Changed::Log { size: 0 }.emit(&app);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Connects a console to the window (change events), the desktop (notifications) and the tray. Each ends
+/// by itself when the console is replaced: they hold only its channels, which close with it.
+fn attach(app: &tauri::AppHandle, console: &Arc<vargate_engine::console::Console>, reviewer: &str) {
+    forward_changes(app, console);
+    let focus = app.clone();
+    let focus: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |_id| focus_main(&focus));
+    notify::spawn(console.approvals().clone(), reviewer.to_owned(), focus);
+    tray::follow(app, console);
+}
+
+/// Starts a new console (after the API key changed), attaches it and tells the window.
+async fn restart(app: &tauri::AppHandle, state: &AppState) -> Result<AppInfo, verify::IpcError> {
+    let console = state.restart().await?;
+    attach(app, &console, &state.reviewer);
+    let _ = Changed::Log { size: 0 }.emit(app);
+    Ok(app_info(state).await)
+}
+
+async fn app_info(state: &AppState) -> AppInfo {
+    let console = state.status().await;
+    AppInfo {
+        version: version().to_owned(),
+        demo: console.as_ref().is_ok_and(|c| c.is_demo()),
+        api: console.as_ref().map(|c| c.api_base_url()).unwrap_or_default(),
+        tenant: console.as_ref().map(|c| c.tenant().to_owned()).unwrap_or_default(),
+        reviewer: state.reviewer.clone(),
+        error: console.err(),
+    }
+}
+
+async fn export(app: &tauri::AppHandle, state: &AppState, session_id: &str) -> Result<ExportView, verify::IpcError> {
+    let console = state.console().await?;
+    std::fs::create_dir_all(&state.export_dir).map_err(|e| verify::IpcError {
+        code: verify::ErrorCode::Failed,
+        message: format!("creating the export folder {}: {e}", state.export_dir.display()),
+    })?;
+    let name: String =
+        session_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let path = state.export_dir.join(format!("{name}.pack.zip"));
+    let progress = |stage: vargate_engine::export::Stage| {
+        let _ = ExportProgress::new(session_id, &stage).emit(app);
+    };
+    let pack = console.export(session_id, &path, &progress).await?;
+    Ok(ExportView {
+        path: path.display().to_string(),
+        records: pack.records.min(u64::from(u32::MAX)) as u32,
+        anchored: pack.anchored,
+        manifest_sha256: pack.manifest_sha256,
+    })
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ pub enum ErrorCode {
     Unreadable,
     /// The verifier did not finish (a bug: it never panics on input, so this is not the user's doing).
     Internal,
+    /// The engine did not start (the message says why); only verifying works.
+    NotStarted,
+    /// An operation of the engine failed; the message says why.
+    Failed,
 }
 
 impl IpcError {

@@ -1,22 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { COMPONENTS, formatStatusLine } from "./status";
+import { formatStatusLine } from "./status";
+
+const info = { version: "0.1.0", demo: true, tenant: "demo", error: null };
 
 describe("formatStatusLine", () => {
-  it("shows the shell's version and how many components are ready", () => {
-    expect(formatStatusLine("0.1.0", COMPONENTS)).toBe(
-      "Vargate Desktop v0.1.0 · 2 of 3 components ready",
-    );
+  it("shows the version, the mode and the tenant", () => {
+    expect(formatStatusLine(info)).toBe("Vargate Desktop v0.1.0 · demo mode · tenant demo");
   });
 
   it("does not double a leading v and ignores surrounding whitespace", () => {
-    expect(formatStatusLine(" v1.2.3\n", COMPONENTS)).toBe(
-      "Vargate Desktop v1.2.3 · 2 of 3 components ready",
+    expect(formatStatusLine({ ...info, version: " v1.2.3\n", demo: false, tenant: "acme" })).toBe(
+      "Vargate Desktop v1.2.3 · tenant acme",
     );
   });
 
-  it("says when it runs outside the desktop shell", () => {
-    expect(formatStatusLine(null, [{ name: "Audit log", ready: false }])).toBe(
-      "Vargate Desktop browser preview · 0 of 1 component ready",
+  it("says when the engine is not running", () => {
+    expect(formatStatusLine({ ...info, tenant: "", demo: false, error: "no keychain" })).toBe(
+      "Vargate Desktop v0.1.0 · engine not running",
     );
+  });
+
+  it("says when it runs outside the desktop shell, and only the name until the shell answered", () => {
+    expect(formatStatusLine(null, false)).toBe("Vargate Desktop browser preview");
+    expect(formatStatusLine(null)).toBe("Vargate Desktop");
   });
 });

@@ -3,7 +3,7 @@
 //! reading the history (the stream has no replay), backfills from the history, de-duplicates by event id, and
 //! on any drop reconnects with backoff and backfills again, so every event is delivered exactly once, in order.
 
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, ListOptions};
 use crate::error::ApiError;
 use crate::events::{EventKind, SessionEvent, StopReason};
 use eventsource_stream::Eventsource as _;
@@ -11,6 +11,8 @@ use futures_util::{Stream, StreamExt as _};
 use reqwest::Method;
 use std::collections::{BTreeSet, HashSet};
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 /// What the stream delivered: an event, or a frame that is not one (kept, with the reason, for the record).
@@ -116,13 +118,27 @@ pub enum WatchEnd {
 pub struct WatchOptions {
     /// Reconnects allowed in a row without receiving anything new; `None`: forever.
     pub max_reconnects: Option<u32>,
+    /// Counts of what was delivered by which path, when the caller wants them (benchmarks, diagnostics).
+    pub counters: Option<Arc<WatchCounters>>,
 }
 
 impl Default for WatchOptions {
     fn default() -> Self {
-        WatchOptions { max_reconnects: Some(20) }
+        WatchOptions { max_reconnects: Some(20), counters: None }
     }
 }
+
+/// Events delivered from the live stream and from the history backfill.
+#[derive(Debug, Default)]
+pub struct WatchCounters {
+    pub live: AtomicU64,
+    pub backfill: AtomicU64,
+}
+
+/// The most events the history endpoint returns in one page; the first page asks for this many and, should
+/// the API refuse it, asks again for [`SMALL_PAGE`].
+pub const BACKFILL_PAGE: u32 = 1000;
+pub const SMALL_PAGE: u32 = 100;
 
 /// Delivers every event of a session exactly once and in order into `tx` (history first, then live), until
 /// the session is terminated or deleted, the receiver is dropped, or reconnecting keeps failing. Live
@@ -151,7 +167,7 @@ async fn follow(
     let mut failures = 0u32;
     loop {
         let before = progress.delivered;
-        match watch_once(client, session_id, &mut progress, tx).await {
+        match watch_once(client, session_id, &mut progress, tx, options.counters.as_deref()).await {
             Ok(Some(end)) => return Ok(end),
             // A connection that delivered something and then closed (the server may drop a slow consumer)
             // is followed at once by the next; one that delivered nothing backs off.
@@ -199,20 +215,19 @@ async fn watch_once(
     session_id: &str,
     progress: &mut Progress,
     tx: &mpsc::Sender<StreamItem>,
+    counters: Option<&WatchCounters>,
 ) -> Result<Option<WatchEnd>, ClientError> {
     // Open first: events emitted while we read the history then reach us on the stream.
     let mut stream = client.open_stream(session_id).await?;
-    // From the newest time already delivered on (inclusive: events sharing that instant are de-duplicated).
-    let since = progress.last_processed_at.clone();
-    for event in client.events_since(session_id, since.as_deref()).await? {
-        if let Some(end) = deliver(StreamItem::Event(event), progress, tx).await {
-            return Ok(Some(end));
-        }
+    if let Some(end) = backfill(client, session_id, progress, tx, counters).await? {
+        return Ok(Some(end));
     }
     while let Some(item) = stream.next().await {
         match item {
             Ok(item) => {
-                if let Some(end) = deliver(item, progress, tx).await {
+                let end = deliver(item, progress, tx).await;
+                count(counters, |c| &c.live);
+                if let Some(end) = end {
                     return Ok(Some(end));
                 }
             }
@@ -224,6 +239,49 @@ async fn watch_once(
         }
     }
     Ok(None)
+}
+
+/// Delivers the history from the newest time already delivered on (inclusive: events sharing that instant
+/// are de-duplicated), page by page as each arrives, in the largest pages the API gives.
+async fn backfill(
+    client: &Client,
+    session_id: &str,
+    progress: &mut Progress,
+    tx: &mpsc::Sender<StreamItem>,
+    counters: Option<&WatchCounters>,
+) -> Result<Option<WatchEnd>, ClientError> {
+    let since = progress.last_processed_at.clone();
+    let mut options = ListOptions { limit: Some(BACKFILL_PAGE), created_at_gte: since, ..ListOptions::default() };
+    loop {
+        let page = match client.list_events(session_id, &options).await {
+            Err(ClientError::Api(api)) if api.status == 400 && options.limit == Some(BACKFILL_PAGE) => {
+                tracing::info!(
+                    session_id,
+                    "the API refused pages of {BACKFILL_PAGE} events ({api}); asking for {SMALL_PAGE}"
+                );
+                options.limit = Some(SMALL_PAGE);
+                continue;
+            }
+            page => page?,
+        };
+        for event in page.data {
+            let end = deliver(StreamItem::Event(event), progress, tx).await;
+            count(counters, |c| &c.backfill);
+            if let Some(end) = end {
+                return Ok(Some(end));
+            }
+        }
+        match page.next_page.filter(|p| !p.is_empty()) {
+            Some(next) => options.page = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+fn count(counters: Option<&WatchCounters>, which: impl Fn(&WatchCounters) -> &AtomicU64) {
+    if let Some(c) = counters {
+        which(c).fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Sends one item unless it was delivered before; says whether the watch is over.

@@ -35,7 +35,7 @@ pub async fn interrupt(session: &str, reason: &str, by: &str) -> Result<()> {
 
 pub async fn run(store: &Store, tenant: &str, session: &str, policies: PolicySet) -> Result<()> {
     let client = client()?;
-    let options = WatchOptions { max_reconnects: None };
+    let options = WatchOptions { max_reconnects: None, ..WatchOptions::default() };
     let policies = std::sync::Arc::new(policies);
     // Edits to a user policy folder are picked up while the session runs.
     let watcher = policies.spawn_watcher(std::time::Duration::from_secs(2));

@@ -193,7 +193,7 @@ async fn drive(
     let ingest = {
         let (client, store, id) = (client.clone(), store.clone(), session_id.clone());
         tokio::spawn(async move {
-            let options = WatchOptions { max_reconnects: Some(100) };
+            let options = WatchOptions { max_reconnects: Some(100), ..WatchOptions::default() };
             let stopped = async {
                 let _ = stopped.await;
             };

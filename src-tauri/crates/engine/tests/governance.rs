@@ -61,7 +61,8 @@ async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, perm
         .await
         .unwrap()
         .id;
-    let watch = ingest_session(&client, store, TENANT, &session, governor, &WatchOptions { max_reconnects: Some(20) });
+    let options = WatchOptions::default();
+    let watch = ingest_session(&client, store, TENANT, &session, governor, &options);
     let drive = async {
         client
             .send_events(&session, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
@@ -339,7 +340,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
         Governor::new(demo_policies(), store.clone()).with_approvals(Arc::new(Approvals::new(store.clone(), config)))
     };
     let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
-    let options = WatchOptions { max_reconnects: Some(20) };
+    let options = WatchOptions { max_reconnects: Some(20), ..WatchOptions::default() };
     let pending = || async { store.approvals(true).await.unwrap() };
 
     // Run 1: the call is held; the process stops while it waits.

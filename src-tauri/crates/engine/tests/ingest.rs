@@ -80,7 +80,7 @@ async fn run_turn(rig: &Rig, scenario: &str) -> (IngestReport, String, Vec<Strin
     let ingest = {
         let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
         tokio::spawn(async move {
-            let options = WatchOptions { max_reconnects: Some(50) };
+            let options = WatchOptions { max_reconnects: Some(50), ..WatchOptions::default() };
             ingest_session(&client, &store, "acme", &id, &FailClosed, &options).await
         })
     };

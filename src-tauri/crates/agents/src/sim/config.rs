@@ -18,6 +18,9 @@ pub struct SimConfig {
     /// The scenario a session runs when neither it nor its agent names one in `metadata.sim_scenario`.
     pub default_scenario: String,
     pub faults: Faults,
+    /// Events a session's live broadcast buffers: a stream that falls further behind loses events and is
+    /// closed, and the client reconciles from the history, as with the real API.
+    pub live_capacity: usize,
 }
 
 impl Default for SimConfig {
@@ -29,6 +32,7 @@ impl Default for SimConfig {
             scenario_dir: None,
             default_scenario: "default".to_owned(),
             faults: Faults::default(),
+            live_capacity: 4096,
         }
     }
 }

@@ -20,10 +20,6 @@ use super::query::{Order, Query, paginate};
 use super::runner;
 use super::state::{SessionRecord, Shared, Store};
 
-/// Capacity of a session's live broadcast; a stream that falls further behind loses events (and the client
-/// reconciles from history, as with the real API).
-const LIVE_CAPACITY: usize = 4096;
-
 fn resolve_agent(store: &Store, p: &Value) -> SimResult<Value> {
     let (id, version, overrides) = match p {
         Value::String(id) => (id.as_str(), None, None),
@@ -155,7 +151,7 @@ pub async fn create(State(sh): State<Arc<Shared>>, bytes: Bytes) -> SimResult<Js
             "updated_at": now,
             "archived_at": null,
         });
-        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let (live, _) = broadcast::channel(sh.config.live_capacity.max(1));
         store.sessions.push(SessionRecord {
             id: id.clone(),
             object: object.clone(),

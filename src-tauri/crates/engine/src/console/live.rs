@@ -63,7 +63,7 @@ async fn discover(console: Arc<Console>, governor: Arc<Governor>) {
 
 /// Ingests one session until it ends, then forgets it so that the next look may attach again.
 async fn listen(console: Arc<Console>, governor: Arc<Governor>, watching: Arc<Mutex<HashSet<String>>>, id: String) {
-    let options = WatchOptions { max_reconnects: Some(50) };
+    let options = WatchOptions { max_reconnects: Some(50), ..WatchOptions::default() };
     match ingest_session(&console.client, &console.store, &console.tenant, &id, governor.as_ref(), &options).await {
         Ok(report) => tracing::info!(session = id, "listener ended: {:?}", report.end),
         Err(e) => tracing::warn!(session = id, "listener failed: {e}"),

@@ -284,8 +284,16 @@ impl Console {
     }
 
     /// The approval queue: pending requests only, or all of them, newest first.
+    /// The agent is named as the session list names it.
     pub async fn approval_queue(&self, pending_only: bool) -> Result<Vec<ApprovalRow>, ConsoleError> {
-        Ok(self.approvals.list(pending_only).await?)
+        let mut rows = self.approvals.list(pending_only).await?;
+        for row in &mut rows {
+            let name = self.agent_of(&row.session_id).await;
+            if name != "unknown" {
+                row.agent = name;
+            }
+        }
+        Ok(rows)
     }
 
     /// Decides each request in `ids` (a batch) as `approver` in the app. Every request is tried; the first

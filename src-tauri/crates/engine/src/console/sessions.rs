@@ -101,8 +101,8 @@ impl Console {
         })
     }
 
-    /// The name of the agent a session runs, asked of the API once; `unknown` when it cannot say.
-    async fn agent_of(&self, session_id: &str) -> String {
+    /// The name of the agent a session runs, asked of the API once per console; `unknown` when it cannot say.
+    pub(super) async fn agent_of(&self, session_id: &str) -> String {
         if let Some(name) = self.agents.lock().unwrap_or_else(PoisonError::into_inner).get(session_id) {
             return name.clone();
         }
@@ -113,13 +113,13 @@ impl Console {
             name.as_str().map(str::to_owned)
         })
         .await;
-        match asked {
-            Ok(Some(name)) => {
-                self.agents.lock().unwrap_or_else(PoisonError::into_inner).insert(session_id.to_owned(), name.clone());
-                name
-            }
-            // Not remembered: the API may answer next time.
+        // An answer that names no agent is remembered too: lists must not ask the API again on every refresh
+        // for sessions it no longer knows (those of an earlier demo, say).
+        let name = match asked {
+            Ok(Some(name)) => name,
             _ => "unknown".to_owned(),
-        }
+        };
+        self.agents.lock().unwrap_or_else(PoisonError::into_inner).insert(session_id.to_owned(), name.clone());
+        name
     }
 }

@@ -23,8 +23,10 @@ pub const INTERRUPT: &str = "vargate.interrupt";
 mod held;
 use held::Held;
 
-/// Most stream items recorded in one append.
-const MAX_BATCH: usize = 4096;
+/// Most stream items recorded in one append: as many as have arrived, up to this.
+const MAX_BATCH: usize = 16_384;
+/// Stream items in flight between the watcher and the consumer.
+const CHANNEL: usize = 16_384;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -85,8 +87,13 @@ pub async fn ingest_session_until<D: Decider>(
             .to_owned(),
         Err(_) => "unknown".to_owned(),
     };
-    let (tx, mut rx) = mpsc::channel::<StreamItem>(1024);
-    let watcher = watch(client, session_id, options, tx);
+    let (tx, mut rx) = mpsc::channel::<StreamItem>(CHANNEL);
+    // The watcher runs as a task of its own, so that reading and decoding the next events overlaps with the
+    // durable append of the last ones (on another core when there is one). It ends when the consumer does.
+    let watcher = {
+        let (client, session_id, options) = (client.clone(), session_id.to_owned(), options.clone());
+        tokio::spawn(async move { watch(&client, &session_id, &options, tx).await })
+    };
     // Owns the receiver, so that the watcher ends when the consumer does.
     let consumer = async move {
         tokio::pin!(stop);
@@ -147,6 +154,12 @@ pub async fn ingest_session_until<D: Decider>(
     };
     let (watched, consumed) = tokio::join!(watcher, consumer);
     let mut report = consumed?;
+    let watched = watched.map_err(|e| {
+        IngestError::Api(ClientError::Decode {
+            what: format!("the stream of session {session_id}"),
+            reason: e.to_string(),
+        })
+    })?;
     report.end = match watched? {
         WatchEnd::Stopped => None,
         end => Some(end),
