@@ -66,6 +66,7 @@ stop_driver() {
 }
 cleanup() {
   stop_driver
+  stop_notifier
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -101,21 +102,50 @@ PY
   fail "tauri-driver is not listening on port $port"
 }
 
+# Starts the test notification server on the app's bus when the test file asks with a line
+# `# e2e-notify: ACTION MATCH` (press ACTION on notifications whose summary contains MATCH); sets notify_pid.
+notify_pid=""
+start_notifier() {
+  local test=$1 dir=$2 spec action match
+  spec=$(sed -n 's/^# e2e-notify: *//p' "$test" | head -1)
+  [ -n "$spec" ] || return 0
+  read -r action match <<<"$spec"
+  mkdir -p "$dir"
+  VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl" VARGATE_TEST_NOTIFY_INVOKE="$action" \
+    VARGATE_TEST_NOTIFY_INVOKE_IF="$match" /usr/bin/python3 tests/notifications/server.py >"$dir/notifier.log" 2>&1 &
+  notify_pid=$!
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+      string:org.freedesktop.Notifications 2>/dev/null | grep -q 'boolean true' && return 0
+    kill -0 "$notify_pid" 2>/dev/null || { cat "$dir/notifier.log" >&2; fail "the test notification server exited"; }
+    sleep 0.1
+  done
+  fail "the test notification server did not take its bus name"
+}
+stop_notifier() {
+  [ -n "$notify_pid" ] || return 0
+  kill -TERM "$notify_pid" 2>/dev/null || true
+  wait "$notify_pid" 2>/dev/null || true
+  notify_pid=""
+}
+
 status=0
 for t in "${tests[@]}"; do
   echo "--- $t"
   dir="$work/$(basename "$t" .py)"
+  start_notifier "$t" "$dir"
   start_driver "$t" "$dir"
   # The test sees what the app sees (to seed its log, ask for its key, check where packs were written).
   ok=1
   (
     while IFS= read -r line; do export "${line?}"; done < <(sed -n 's/^# e2e-env: *//p' "$t")
-    export VARGATE_DATA_DIR="$dir/data" VARGATE_EXPORT_DIR="$dir/exports"
+    export VARGATE_DATA_DIR="$dir/data" VARGATE_EXPORT_DIR="$dir/exports" VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl"
     export PYTHONDONTWRITEBYTECODE=1  # No __pycache__ beside the tests.
     VARGATE_BIN="$CARGO_TARGET_DIR/debug/vargate" VARGATE_APP="$CARGO_TARGET_DIR/debug/vargate-desktop" \
       WEBDRIVER_URL="http://127.0.0.1:$port" E2E_SHOTS="$shots" exec "$python" "$t"
   ) || ok=0
   stop_driver
+  stop_notifier
   if [ "$ok" -eq 0 ]; then
     status=1
     echo "--- tauri-driver log of $t (tail)" >&2

@@ -14,7 +14,8 @@ use vargate_store::{ApprovalRow, KeystoreKind};
 /// is set or forgotten (demo mode ⇄ the API).
 #[derive(Debug)]
 pub struct AppState {
-    console: tokio::sync::RwLock<Result<Arc<Console>, String>>,
+    /// Write-locked while a console starts: commands wait for it rather than fail.
+    console: Arc<tokio::sync::RwLock<Result<Arc<Console>, String>>>,
     /// How to start a console again; `None` when the configuration itself is invalid.
     config: Option<ConsoleConfig>,
     /// Who decides in this app: recorded as the approver.
@@ -49,11 +50,12 @@ impl AppState {
     }
 }
 
-/// Starts the console: the log in `VARGATE_DATA_DIR` (or the user's data directory, shared with the
-/// `vargate` CLI), keys in `VARGATE_KEYSTORE` (default: the desktop keychain), the API at
-/// `ANTHROPIC_BASE_URL` (default: the public API). With no API key in the keychain the app runs in demo
-/// mode against the built-in simulator.
-pub async fn start(documents: Option<PathBuf>) -> AppState {
+/// The app's state, its console still starting: the log in `VARGATE_DATA_DIR` (or the user's data
+/// directory, shared with the `vargate` CLI), keys in `VARGATE_KEYSTORE` (default: the desktop keychain),
+/// the API at `ANTHROPIC_BASE_URL` (default: the public API). With no API key in the keychain the app runs in
+/// demo mode against the built-in simulator. The console starts while the window opens (the two take about as
+/// long); [`Starting::finish`] completes it, and until then commands wait.
+pub async fn starting(documents: Option<PathBuf>) -> (AppState, Starting) {
     let data_dir = std::env::var_os("VARGATE_DATA_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/vargate")))
@@ -73,14 +75,32 @@ pub async fn start(documents: Option<PathBuf>) -> AppState {
         }
         config
     });
-    let console = match &config {
-        Ok(config) => Console::start(config.clone()).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.clone()),
-    };
-    if let Err(why) = &console {
-        tracing::error!("the engine did not start: {why}");
+    let console = Arc::new(tokio::sync::RwLock::new(Err("the engine is starting".to_owned())));
+    let guard = console.clone().write_owned().await;
+    let starting = Starting { guard, config: config.clone() };
+    (AppState { console, config: config.ok(), reviewer: reviewer(), export_dir }, starting)
+}
+
+/// A console being started; holds the state's lock until it has.
+#[derive(Debug)]
+pub struct Starting {
+    guard: tokio::sync::OwnedRwLockWriteGuard<Result<Arc<Console>, String>>,
+    config: Result<ConsoleConfig, String>,
+}
+
+impl Starting {
+    /// Starts the console and releases the commands waiting for it; returns it, or why it did not start.
+    pub async fn finish(mut self) -> Result<Arc<Console>, String> {
+        let console = match self.config {
+            Ok(config) => start_console(config).await,
+            Err(e) => Err(e),
+        };
+        if let Err(why) = &console {
+            tracing::error!("the engine did not start: {why}");
+        }
+        *self.guard = console.clone();
+        console
     }
-    AppState { console: tokio::sync::RwLock::new(console), config: config.ok(), reviewer: reviewer(), export_dir }
 }
 
 /// Starts a console on a blocking thread of the runtime: the start's future is not provably `Send` for

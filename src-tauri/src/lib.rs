@@ -42,15 +42,18 @@ pub fn run() {
             bindings.mount_events(app);
             let documents = app.path().document_dir().ok();
             let app = app.handle().clone();
-            // The engine starts before the window shows data: listeners resume, pending approvals restored.
-            // Inside the async runtime, which the notifier's tasks need.
-            let state = tauri::async_runtime::block_on(async {
-                let state = console::start(documents).await;
-                tray::install(&app);
-                if let Ok(console) = state.status().await {
-                    attach(&app, &console, &state.reviewer);
+            // The engine starts while the window opens; commands wait for it. Listeners resume and pending
+            // approvals are restored as it starts.
+            let (state, starting) = tauri::async_runtime::block_on(console::starting(documents));
+            tray::install(&app);
+            let reviewer = state.reviewer.clone();
+            let handle = app.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Ok(console) = starting.finish().await {
+                    attach(&handle, &console, &reviewer);
                 }
-                state
+                let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+                tracing::info!("engine started {ms} ms after launch");
             });
             app.manage(state);
             Ok(())

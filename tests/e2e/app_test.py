@@ -28,7 +28,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from harness import By, Run, VerifyScreen, app_did_not_start, cli, css, shots_dir, start_app, tamper, testid, type_into
+from harness import App, By, Run, VerifyScreen, app_did_not_start, cli, css, shots_dir, start_app, tamper, testid, type_into
 from selenium.webdriver.support.ui import Select
 
 TENANT = "demo"
@@ -52,62 +52,6 @@ def seed_long_session(work: Path) -> None:
     events = work / "long.jsonl"
     events.write_text("\n".join(lines) + "\n")
     cli("log", "import", str(events), "--tenant", TENANT)
-
-
-class App:
-    """The screens' controls, by their data-testid."""
-
-    def __init__(self, driver, run: Run):
-        self.d, self.run = driver, run
-
-    def one(self, selector: str):
-        return self.d.find_element(By.CSS_SELECTOR, selector)
-
-    def go(self, screen: str) -> None:
-        self.one(testid(f"nav-{screen}")).click()
-        self.run.wait(
-            f"the {screen} screen opens, its navigation entry current",
-            lambda: self.one("#screen").get_attribute("data-screen") == screen
-            and self.one(testid(f"nav-{screen}")).get_attribute("aria-current") == "page",
-        )
-
-    # Sessions and timelines.
-    def open_session(self, session_id: str) -> bool:
-        if css(self.d, testid("back")):
-            self.one(testid("back")).click()
-        row = self.run.wait(
-            f"session {session_id} is listed",
-            lambda: css(self.d, f"{testid('session-row')}[data-session='{session_id}']"),
-        )
-        if not row:
-            return False
-        row[0].find_element(By.CSS_SELECTOR, testid("session-open")).click()
-        return bool(
-            self.run.wait(
-                f"its timeline opens with records",
-                lambda: css(self.d, testid("timeline-row")) and self.timeline_settled(),
-            )
-        )
-
-    def timeline_settled(self) -> bool:
-        return self.one(testid("timeline")).get_attribute("data-loading") == "false"
-
-    def rows(self) -> list[dict]:
-        """Every timeline row as data (read in one script: a row at a time over WebDriver takes minutes for 450)."""
-        return self.d.execute_script("""
-            const text = (li, id) =>
-              [...li.querySelectorAll(`[data-testid=${id}]`)].map((e) => e.textContent.trim()).join(" ");
-            return [...document.querySelectorAll("[data-testid=timeline-row]")].map((li) => ({
-              seq: Number(li.dataset.seq), kind: li.dataset.kind, decision: li.dataset.decision,
-              badge: text(li, "decision"), summary: text(li, "summary"), approver: text(li, "approver"), el: li,
-            }));
-            """)
-
-    def count_line(self) -> str:
-        return self.one(testid("timeline-count")).text
-
-    def filter(self, which: str, value: str) -> None:
-        Select(self.one(testid(f"filter-{which}"))).select_by_value(value)
 
 
 def main() -> int:

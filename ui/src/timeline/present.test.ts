@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EXCERPT_CHARS, actionIdOf, kindLabel, summaryOf } from "./present";
+import { EXCERPT_CHARS, actionIdOf, kindLabel, sealedPii, summaryOf } from "./present";
 
 describe("timeline rows", () => {
   it.each([
@@ -29,5 +29,25 @@ describe("timeline rows", () => {
     expect(actionIdOf({ kind: "agent.tool_use", payload })).toBeNull();
     expect(actionIdOf({ kind: "vargate.decision", payload: "{}" })).toBeNull();
     expect(actionIdOf({ kind: "vargate.decision", payload: "not json" })).toBeNull();
+  });
+});
+
+describe("sealed PII", () => {
+  const row = (payload: unknown) =>
+    ({ payload: typeof payload === "string" ? payload : JSON.stringify(payload) }) as Parameters<typeof sealedPii>[0];
+
+  it("names the kinds a record's sealed original holds, once each", () => {
+    const sealed = { sealed: { alg: "A256GCM" }, aad: "evt_1", pii: [{ path: "/a", kind: "payment_card" }, { path: "/b", kind: "email" }, { path: "/c", kind: "email" }] };
+    expect(sealedPii(row({ text: "[REDACTED:payment_card]", vargate_sealed: sealed }))).toEqual(["payment_card", "email"]);
+  });
+
+  it("says personal data when the kinds are not given", () => {
+    expect(sealedPii(row({ vargate_sealed: { sealed: {}, aad: "x" } }))).toEqual(["personal data"]);
+  });
+
+  it("is empty for records with nothing sealed, a failed seal, or a payload that is not JSON", () => {
+    expect(sealedPii(row({ text: "hello" }))).toEqual([]);
+    expect(sealedPii(row({ vargate_sealed: { error: "sealing failed", pii: [{ path: "/a", kind: "email" }] } }))).toEqual([]);
+    expect(sealedPii(row("not json"))).toEqual([]);
   });
 });

@@ -63,3 +63,21 @@ export function actionIdOf(row: Pick<TimelineRow, "kind" | "payload">): string |
   }
   return null;
 }
+
+/** The PII kinds a record's sealed original holds (`vargate_sealed.pii[].kind`); empty when nothing is sealed. */
+export function sealedPii(row: TimelineRow): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(row.payload);
+  } catch {
+    return [];
+  }
+  const sealed = value && typeof value === "object" ? (value as Record<string, unknown>).vargate_sealed : undefined;
+  if (!sealed || typeof sealed !== "object" || !("sealed" in sealed)) return [];
+  const pii = (sealed as { pii?: unknown }).pii;
+  const types = Array.isArray(pii)
+    ? pii.map((p: unknown) => (p && typeof p === "object" ? (p as { kind?: unknown }).kind : undefined))
+    : [];
+  const named = types.filter((t): t is string => typeof t === "string");
+  return named.length > 0 ? [...new Set(named)] : ["personal data"];
+}
