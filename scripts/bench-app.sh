@@ -93,3 +93,7 @@ echo "empty Tauri window: $((empty_kib / 1024)) MiB"
 echo "Vargate Desktop after ${soak} s of demo sessions: $((app_kib / 1024)) MiB"
 awk -v a="$app_kib" -v e="$empty_kib" 'BEGIN { printf "ratio: %.2f× the empty window (target ≤ 1.5×)\n", a / e }'
 echo "log after the soak: $(du -sh "$work/data" | cut -f1)"
+
+echo "== timeline page loads in the window (100k-record session against a 1k one)"
+stop_app
+VARGATE_E2E_INSIDE=1 scripts/e2e.sh tests/e2e/timeline_bench.py

@@ -120,6 +120,8 @@ pub struct Console {
     changes: broadcast::Sender<ConsoleEvent>,
     /// Agent names by session id, asked of the API once.
     agents: Mutex<HashMap<String, String>>,
+    /// Session rows as last read, by session id (see [`Console::sessions`]).
+    rows: Mutex<HashMap<String, SessionRow>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -189,6 +191,7 @@ impl Console {
             demo: parts.demo,
             changes,
             agents: Mutex::new(HashMap::new()),
+            rows: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
         }
     }

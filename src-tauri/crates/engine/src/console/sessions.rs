@@ -53,7 +53,18 @@ impl Console {
         };
         let mut rows = Vec::with_capacity(listed.len().min(MAX_SESSIONS));
         for (id, records) in listed.into_iter().filter(|(id, _)| !id.starts_with("vargate:")).take(MAX_SESSIONS) {
-            rows.push(self.session_row(id, records).await?);
+            // A row is read again only when its session grew: the list is refreshed while sessions run, and
+            // counting a long session's records is a pass over all of them.
+            let cached = self.rows.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+            let row = match cached {
+                Some(row) if u64::from(row.records) == records => row,
+                _ => {
+                    let row = self.session_row(id.clone(), records).await?;
+                    self.rows.lock().unwrap_or_else(PoisonError::into_inner).insert(id, row.clone());
+                    row
+                }
+            };
+            rows.push(row);
         }
         Ok(rows)
     }
