@@ -52,7 +52,9 @@ def measure(app: App, session: str) -> tuple[list[float], list[float]]:
         app.go("sessions")
         if css(d, testid("back")):
             app.one(testid("back")).click()
-        row = css(d, f"{testid('session-row')}[data-session='{session}']")
+        row = app.run.wait(
+            f"session {session} is listed", lambda: css(d, f"{testid('session-row')}[data-session='{session}']")
+        )
         if not row:
             raise RuntimeError(f"session {session} is not listed")
         row[0].find_element("css selector", testid("session-open")).click()
