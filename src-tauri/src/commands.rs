@@ -5,7 +5,7 @@ use crate::console::{AppInfo, AppState, ApprovalView, Changed, ExportProgress, E
 use crate::verify::{self, IpcError, VerdictView};
 use specta_typescript::Typescript;
 use tauri::State;
-use vargate_engine::console::{CaseView, PolicyView, ReplayView, SessionRow, TimelinePage};
+use vargate_engine::console::{CaseView, PolicyView, ReplayView, SessionRow, Settings, TimelinePage};
 
 type Result<T> = std::result::Result<T, IpcError>;
 
@@ -114,6 +114,21 @@ pub async fn set_api_key(app: tauri::AppHandle, state: State<'_, AppState>, key:
     crate::restart(&app, &state).await
 }
 
+/// The settings the engine runs with (tenant, profile, anchoring, notifications).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
+    Ok(state.console().await?.settings().clone())
+}
+
+/// Checks and saves new settings, then restarts the engine with them.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<AppInfo> {
+    state.console().await?.save_settings(&settings)?;
+    crate::restart(&app, &state).await
+}
+
 /// Deletes the stored API key and goes back to demo mode.
 #[tauri::command]
 #[specta::specta]
@@ -154,6 +169,8 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             test_policies,
             replay_decision,
             set_api_key,
+            get_settings,
+            save_settings,
             forget_api_key,
             verify_file,
             verify_bytes

@@ -107,7 +107,9 @@ fn attach(app: &tauri::AppHandle, console: &Arc<vargate_engine::console::Console
     forward_changes(app, console);
     let focus = app.clone();
     let focus: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |_id| focus_main(&focus));
-    notify::spawn(console.approvals().clone(), reviewer.to_owned(), focus);
+    if console.settings().notifications {
+        notify::spawn(console.approvals().clone(), reviewer.to_owned(), focus);
+    }
     tray::follow(app, console);
 }
 

@@ -384,8 +384,34 @@ def steps(app: App, run: Run, work: Path, export_dir: Path) -> None:
         api[0].text if api else "",
     )
     run.check("an API key can be entered (not submitted here)", bool(css(d, testid("api-key"))))
-    run.check("what cannot be set yet is said so", "cannot be changed" in app.one(testid("settings-not-yet")).text)
+    run.check("what cannot be set yet is said so", "not available" in app.one(testid("settings-not-yet")).text)
     run.shot("settings")
+
+    # --- Engine settings: checked before saving, then the engine restarts with them.
+    form = run.wait("the engine's settings are shown", lambda: css(d, testid("engine-settings")))
+    if not form:
+        return
+    Select(app.one(testid("settings-profile"))).select_by_value("default")
+    type_into(app.one(testid("settings-rpc")), "http://127.0.0.1:1")
+    type_into(app.one(testid("settings-chain")), "1.5")
+    app.one(testid("settings-save")).click()
+    run.wait(
+        "a chain id that is not a whole number is refused, saying why",
+        lambda: css(d, testid("settings-problem")) and "whole number" in app.one(testid("settings-problem")).text,
+    )
+    type_into(app.one(testid("settings-rpc")), "")
+    type_into(app.one(testid("settings-chain")), "")
+    app.one(testid("settings-notifications")).click()
+    app.one(testid("settings-save")).click()
+    run.wait(
+        "saved, the engine restarts with them",
+        lambda: css(d, testid("settings-notice")) and "restarted" in app.one(testid("settings-notice")).text,
+    )
+    app.go("policies")
+    run.wait(
+        "the profile chosen now decides",
+        lambda: css(d, testid("policy-profile")) and app.one(testid("policy-profile")).text == "default",
+    )
 
 
 if __name__ == "__main__":

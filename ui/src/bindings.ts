@@ -34,6 +34,10 @@ export const commands = {
 	replayDecision: (actionId: string) => typedError<ReplayView, IpcError>(__TAURI_INVOKE("replay_decision", { actionId })),
 	/**  Stores the managed-agents API key in the keychain and switches to the API (it is never shown again). */
 	setApiKey: (key: string) => typedError<AppInfo_Serialize, IpcError>(__TAURI_INVOKE("set_api_key", { key })),
+	/**  The settings the engine runs with (tenant, profile, anchoring, notifications). */
+	getSettings: () => typedError<Settings_Serialize, IpcError>(__TAURI_INVOKE("get_settings")),
+	/**  Checks and saves new settings, then restarts the engine with them. */
+	saveSettings: (settings: Settings_Deserialize) => typedError<AppInfo_Serialize, IpcError>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  Deletes the stored API key and goes back to demo mode. */
 	forgetApiKey: () => typedError<AppInfo_Serialize, IpcError>(__TAURI_INVOKE("forget_api_key")),
 	/**  Verifies the pack or proof file at `path` (a file dropped on the window), pinning `key` if given. */
@@ -219,6 +223,32 @@ export type SessionRow = {
 export type SessionStatus = "running" | "idle" | "interrupted" | "terminated" | 
 /**  The last record says nothing of the session's state. */
 "active";
+
+export type Settings = Settings_Serialize | Settings_Deserialize;
+
+export type Settings_Deserialize = {
+	/**  The tenant the API's sessions are recorded under (demo mode always uses `demo`). */
+	tenant?: string | null,
+	/**  The governance profile that decides; `None`: `demo` in demo mode, `default` against the API. */
+	profile?: string | null,
+	/**  Anchor checkpoints on this EVM JSON-RPC endpoint (with `anchor_chain_id`); `None`: no anchoring. */
+	anchor_rpc?: string | null,
+	anchor_chain_id?: number | null,
+	/**  Raise a desktop notification for each approval request. */
+	notifications?: boolean,
+};
+
+export type Settings_Serialize = {
+	/**  The tenant the API's sessions are recorded under (demo mode always uses `demo`). */
+	tenant: string | null,
+	/**  The governance profile that decides; `None`: `demo` in demo mode, `default` against the API. */
+	profile: string | null,
+	/**  Anchor checkpoints on this EVM JSON-RPC endpoint (with `anchor_chain_id`); `None`: no anchoring. */
+	anchor_rpc: string | null,
+	anchor_chain_id: number | null,
+	/**  Raise a desktop notification for each approval request. */
+	notifications: boolean,
+};
 
 export type Status = "pass" | "warn" | "fail";
 

@@ -165,3 +165,47 @@ async fn an_api_key_switches_to_the_api_and_its_sessions_are_found_and_governed(
     again.shutdown().await;
     api.shutdown().await;
 }
+
+/// Settings are checked field by field, saved for the next console, and used by it: the profile that
+/// decides, whether to notify, anchoring (here to an endpoint that refuses: the failure is reported in the
+/// anchoring status and nothing waits on it). A settings file that cannot be read stops the start with an
+/// error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_are_checked_saved_and_used_by_the_next_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let first = Console::start_demo(config.clone()).await.unwrap();
+    assert_eq!(first.policy().profile, "demo");
+    let mut settings = first.settings().clone();
+    assert!(settings.notifications, "notifications are on by default");
+    let refused = |s: &vargate_engine::console::Settings| first.save_settings(s).unwrap_err().to_string();
+    settings.profile = Some("no-such-profile".into());
+    assert!(refused(&settings).contains("no-such-profile"));
+    settings.profile = Some("default".into());
+    settings.tenant = Some("two words".into());
+    assert!(refused(&settings).contains("tenant"));
+    settings.tenant = Some("acme".into());
+    settings.anchor_rpc = Some("http://127.0.0.1:1".into());
+    assert!(refused(&settings).contains("both"));
+    settings.anchor_chain_id = Some(31337);
+    settings.notifications = false;
+    first.save_settings(&settings).unwrap();
+    // A log to anchor: the demo's first records.
+    until("the demo's first session", async || (!first.sessions().await.unwrap().is_empty()).then_some(())).await;
+    first.shutdown().await;
+
+    let second = Console::start_demo(config.clone()).await.unwrap();
+    assert_eq!(second.policy().profile, "default");
+    assert_eq!(second.settings(), &settings);
+    let status = dir.path().join("data/anchor-status.json");
+    let text = until("the anchoring status to report the refused endpoint", async || {
+        std::fs::read_to_string(&status).ok().filter(|t| t.contains("127.0.0.1:1") && t.contains("fail"))
+    })
+    .await;
+    assert!(text.contains("31337"), "{text}");
+    second.shutdown().await;
+
+    std::fs::write(dir.path().join("data/settings.json"), "{\"tenant\": ").unwrap();
+    let error = Console::start_demo(config).await.unwrap_err().to_string();
+    assert!(error.contains("settings.json"), "{error}");
+}

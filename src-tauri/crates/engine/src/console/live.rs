@@ -4,7 +4,7 @@
 //! still runs. Attaching to a session ingested before records only what is new and waits again on calls
 //! held for approval (see `ingest`).
 
-use super::{Console, ConsoleConfig, ConsoleError, Parts, open_store};
+use super::{Console, ConsoleConfig, ConsoleError, Parts, Settings, open_store};
 use crate::approvals::{ApprovalConfig, Approvals};
 use crate::governor::Governor;
 use crate::ingest::ingest_session;
@@ -18,11 +18,13 @@ use vargate_store::Keychain;
 pub(super) async fn start(
     config: ConsoleConfig,
     keychain: Arc<Keychain>,
+    settings: Settings,
     api_key: String,
 ) -> Result<Arc<Console>, ConsoleError> {
     let client = Client::new(ClientConfig::new(config.base_url.clone(), api_key))?;
     let store = open_store(&config, keychain.clone()).await?;
-    let policies = Arc::new(PolicySet::load(None, ProfileChoice::default())?);
+    let profile = settings.profile.clone().map_or_else(ProfileChoice::default, ProfileChoice::Named);
+    let policies = Arc::new(PolicySet::load(None, profile)?);
     let approvals = Arc::new(Approvals::new(
         store.clone(),
         ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
@@ -32,12 +34,14 @@ pub(super) async fn start(
         config: config.clone(),
         keychain,
         store,
-        tenant: config.tenant.clone(),
+        tenant: settings.tenant.clone().unwrap_or_else(|| config.tenant.clone()),
         approvals,
         policies,
         client,
         demo: None,
+        settings,
     }));
+    console.spawn_anchoring();
     console.spawn(discover(console.clone(), governor));
     console.spawn_watchers();
     Ok(console)

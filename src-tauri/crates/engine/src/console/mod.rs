@@ -6,10 +6,12 @@
 mod live;
 mod policies;
 mod sessions;
+mod settings;
 mod timeline;
 
 pub use policies::{CaseView, PolicyView, ReplayView};
 pub use sessions::{SessionRow, SessionStatus};
+pub use settings::Settings;
 pub use timeline::{TimelinePage, TimelineRow, summary};
 
 use crate::approvals::{ApprovalConfig, ApprovalError, ApprovalEvent, Approvals};
@@ -104,12 +106,14 @@ struct Parts {
     policies: Arc<PolicySet>,
     client: Client,
     demo: Option<Arc<Demo>>,
+    settings: Settings,
 }
 
 /// The running engine of one app.
 #[derive(Debug)]
 pub struct Console {
     config: ConsoleConfig,
+    settings: Settings,
     keychain: Arc<Keychain>,
     store: Store,
     tenant: String,
@@ -135,9 +139,10 @@ impl Console {
         let api_key = tokio::task::spawn_blocking(move || keys.credential(&name))
             .await
             .map_err(|e| ConsoleError::Invalid(format!("reading the API key: {e}")))??;
+        let settings = Settings::load(&config.data_dir)?;
         match api_key {
-            Some(key) if !key.trim().is_empty() => live::start(config, keychain, key).await,
-            _ => Self::start_demo_with(config, keychain).await,
+            Some(key) if !key.trim().is_empty() => live::start(config, keychain, settings, key).await,
+            _ => Self::start_demo_with(config, keychain, settings).await,
         }
     }
 
@@ -146,12 +151,18 @@ impl Console {
     /// expired first: the simulator that ran their sessions is gone.
     pub async fn start_demo(config: ConsoleConfig) -> Result<Arc<Console>, ConsoleError> {
         let keychain = open_keychain(&config).await?;
-        Self::start_demo_with(config, keychain).await
+        let settings = Settings::load(&config.data_dir)?;
+        Self::start_demo_with(config, keychain, settings).await
     }
 
-    async fn start_demo_with(config: ConsoleConfig, keychain: Arc<Keychain>) -> Result<Arc<Console>, ConsoleError> {
+    async fn start_demo_with(
+        config: ConsoleConfig,
+        keychain: Arc<Keychain>,
+        settings: Settings,
+    ) -> Result<Arc<Console>, ConsoleError> {
         let store = open_store(&config, keychain.clone()).await?;
-        let policies = Arc::new(PolicySet::load(None, ProfileChoice::Named("demo".into()))?);
+        let profile = settings.profile.clone().unwrap_or_else(|| "demo".to_owned());
+        let policies = Arc::new(PolicySet::load(None, ProfileChoice::Named(profile))?);
         let approvals = Arc::new(Approvals::new(
             store.clone(),
             ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
@@ -172,8 +183,10 @@ impl Console {
             policies,
             client: demo.client().clone(),
             demo: Some(demo.clone()),
+            settings,
         }));
         console.spawn(demo::run_continuously(demo, store, governor, config.demo_every));
+        console.spawn_anchoring();
         console.spawn_watchers();
         Ok(console)
     }
@@ -182,6 +195,7 @@ impl Console {
         let (changes, _) = broadcast::channel(1024);
         Console {
             config: parts.config,
+            settings: parts.settings,
             keychain: parts.keychain,
             store: parts.store,
             tenant: parts.tenant,
@@ -230,6 +244,15 @@ impl Console {
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(tokio::spawn(task));
+    }
+
+    /// Anchors the log periodically when the settings name a chain (see `anchoring`).
+    fn spawn_anchoring(&self) {
+        if let (Some(rpc), Some(chain)) = (&self.settings.anchor_rpc, self.settings.anchor_chain_id) {
+            let config = vargate_anchor::AnchorConfig::new(rpc.clone(), u64::from(chain));
+            let task = crate::anchoring::spawn_anchorer(self.store.clone(), config, self.config.data_dir.clone());
+            self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(task);
+        }
     }
 
     /// The log's growth (polled: one cheap read) and the approval queue's changes become console events.
