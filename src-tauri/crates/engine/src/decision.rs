@@ -93,8 +93,11 @@ pub trait Decider: Send + Sync {
         std::future::ready(Decision::deny("no decider to re-evaluate the approved call"))
     }
 
-    /// Tokens a session's model calls used (from its usage events).
-    fn usage(&self, _tenant: &str, _session: &str, _tokens: u64) {}
+    /// Tokens a session's model call used (from its usage events); `Some` when the session's token budget
+    /// is spent and it must stop.
+    fn usage(&self, _tenant: &str, _session: &str, _tokens: u64) -> Option<Interrupt> {
+        None
+    }
 
     /// A tool use that ran without asking; `Some` stops the session.
     fn observe(&self, _request: &DecisionRequest) -> impl std::future::Future<Output = Option<Interrupt>> + Send {

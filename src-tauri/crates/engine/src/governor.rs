@@ -24,6 +24,8 @@ pub const POLICY_STREAM: &str = "vargate:policy";
 /// Default behavioural score at which an observed session is interrupted; a profile sets its own with
 /// `params.general.interrupt_score`.
 pub const INTERRUPT_SCORE: f64 = 80.0;
+/// The budget template's default token cap per session (policies/templates/budget.rego).
+pub const BUDGET_TOKENS: u64 = 1_000_000;
 
 /// Decides with the active policy bundle and profile.
 #[derive(Debug)]
@@ -300,8 +302,23 @@ impl Decider for Governor {
         }
     }
 
-    fn usage(&self, tenant: &str, session: &str, tokens: u64) {
-        self.state().history.add_tokens(tenant, session, tokens);
+    /// The budget template's cap (`params.budget.token_cap`, as the policy reads it) applies to observed
+    /// sessions too: a session that spends it is stopped, not only denied its next asking call.
+    fn usage(&self, tenant: &str, session: &str, tokens: u64) -> Option<Interrupt> {
+        let used = self.state().history.add_tokens(tenant, session, tokens);
+        let active = self.policies.active();
+        if !active.profile.templates.iter().any(|t| t == "budget") {
+            return None;
+        }
+        let cap = active.profile.params.pointer("/budget/token_cap").and_then(Value::as_u64).unwrap_or(BUDGET_TOKENS);
+        if used < cap {
+            return None;
+        }
+        let mut evidence = Map::new();
+        evidence.insert("tokens_used".into(), json!(used));
+        evidence.insert("token_cap".into(), json!(cap));
+        evidence.insert("rule".into(), json!("budget.exhausted"));
+        Some(Interrupt { reason: format!("token budget spent: {used} of {cap} tokens"), evidence })
     }
 
     async fn decide(&self, request: &DecisionRequest) -> Decision {

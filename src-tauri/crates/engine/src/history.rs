@@ -37,8 +37,11 @@ impl History {
         }
     }
 
-    pub fn add_tokens(&mut self, tenant: &str, session: &str, tokens: u64) {
-        *self.tokens.entry((tenant.to_owned(), session.to_owned())).or_default() += tokens;
+    /// Adds a model call's tokens to the session's count; returns the new total.
+    pub fn add_tokens(&mut self, tenant: &str, session: &str, tokens: u64) -> u64 {
+        let total = self.tokens.entry((tenant.to_owned(), session.to_owned())).or_default();
+        *total = total.saturating_add(tokens);
+        *total
     }
 
     pub fn violations_24h(&self, tenant: &str, agent: &str, at_ms: u64) -> u64 {

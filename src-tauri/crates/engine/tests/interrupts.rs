@@ -87,3 +87,27 @@ async fn a_run_already_over_is_interrupted_without_waking_the_agent() {
     assert_eq!(messages_to_the_agent(&history), ["go"], "no message that would start a new turn");
     api.shutdown().await;
 }
+
+/// A session that spends its profile's token budget is interrupted with the figures, even when its tools
+/// run without asking (the policy alone would only deny its next asking call).
+#[tokio::test]
+async fn a_spent_token_budget_interrupts_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("tight.json");
+    let tight = serde_json::json!({"name": "tight", "templates": ["general", "budget"], "params": {"budget": {"token_cap": 10}}});
+    std::fs::write(&profile, tight.to_string()).unwrap();
+    let keys = Keychain::open(KeystoreKind::InsecureFile(dir.path().join("keys"))).unwrap();
+    let store = Store::open(&dir.path().join("log.db"), Arc::new(keys), StoreOptions::default()).await.unwrap();
+    let policies = Arc::new(PolicySet::load(None, ProfileChoice::File(profile)).unwrap());
+    let governor = Governor::new(policies, store.clone());
+    let api = Demo::start(None, Duration::from_millis(20)).await.unwrap();
+    let spec = demo::SESSIONS.iter().find(|s| s.label == "research").unwrap();
+    let session = api.create(spec).await.unwrap();
+    start_turn(&api, &session).await;
+    let record = ingest_until_interrupted(&api, &store, &governor, &session).await;
+    let p = &record.record.payload;
+    assert!(p["reason"].as_str().unwrap().starts_with("token budget spent:"), "{p}");
+    assert_eq!((p["token_cap"].as_u64(), p["rule"].as_str()), (Some(10), Some("budget.exhausted")));
+    assert!(p["tokens_used"].as_u64().unwrap() >= 10);
+    api.shutdown().await;
+}

@@ -263,6 +263,7 @@ impl SessionState {
     ) -> Result<(), IngestError> {
         let mut records = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(batch.len());
+        let mut over_budget = None;
         for item in batch {
             match item {
                 StreamItem::Garbled { event, data, reason } => {
@@ -286,7 +287,10 @@ impl SessionState {
                     if kind_name == "span.model_request_end" {
                         let usage = raw.get("model_usage");
                         let tokens = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
-                        decider.usage(&self.tenant, &self.session_id, tokens("input_tokens") + tokens("output_tokens"));
+                        let used = tokens("input_tokens").saturating_add(tokens("output_tokens"));
+                        if let Some(stop) = decider.usage(&self.tenant, &self.session_id, used) {
+                            over_budget = Some(stop);
+                        }
                     }
                     let payload = match &kind {
                         EventKind::Malformed { reason } => {
@@ -325,6 +329,15 @@ impl SessionState {
                     }
                 }
             }
+        }
+        // A spent token budget stops the session (once per run, like any interrupt), after its events are on
+        // record and its waiting calls answered.
+        if let Some(Interrupt { reason, evidence }) = over_budget
+            && !self.interrupted
+        {
+            let mut payload = evidence;
+            payload.insert("reason".into(), json!(reason));
+            self.interrupt(client, store, payload, &reason).await?;
         }
         Ok(())
     }
