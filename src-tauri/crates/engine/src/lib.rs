@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod policy_set;
 pub mod redact;
 pub mod replay;
+pub mod session_gate;
 pub mod verification;
 
 pub use approvals::{ApprovalConfig, ApprovalEvent, Approvals};

@@ -11,7 +11,7 @@ use crate::ingest::ingest_session;
 use crate::policy_set::{PolicySet, ProfileChoice};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
-use vargate_agents::client::{Client, ClientConfig, ListOptions};
+use vargate_agents::client::{Client, ClientConfig};
 use vargate_agents::stream::WatchOptions;
 use vargate_store::Keychain;
 
@@ -51,7 +51,7 @@ pub(super) async fn start(
 async fn discover(console: Arc<Console>, governor: Arc<Governor>) {
     let watching: Arc<Mutex<HashSet<String>>> = Arc::default();
     loop {
-        match running_sessions(&console.client).await {
+        match crate::session_gate::running_session_ids(&console.client).await {
             Ok(ids) => {
                 for id in ids {
                     if watching.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone()) {
@@ -73,18 +73,4 @@ async fn listen(console: Arc<Console>, governor: Arc<Governor>, watching: Arc<Mu
         Err(e) => tracing::warn!(session = id, "listener failed: {e}"),
     }
     watching.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-}
-
-/// Ids of the API's sessions that are not terminated, every page.
-async fn running_sessions(client: &Client) -> Result<Vec<String>, ConsoleError> {
-    let mut ids = Vec::new();
-    let mut options = ListOptions { limit: Some(100), ..ListOptions::default() };
-    loop {
-        let page = client.list_sessions(&options).await?;
-        ids.extend(page.data.into_iter().filter(|s| s.status != "terminated").map(|s| s.id));
-        match page.next_page {
-            Some(next) if !next.is_empty() => options.page = Some(next),
-            _ => return Ok(ids),
-        }
-    }
 }

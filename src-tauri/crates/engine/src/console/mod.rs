@@ -347,6 +347,27 @@ impl Console {
         }
     }
 
+    /// Starts a session of `agent` in `environment_id` for `by`, within the active profile's session limits
+    /// (see `session_gate`); a refusal is recorded and returned as an error saying which limit.
+    pub async fn start_session(
+        &self,
+        agent: &str,
+        environment_id: &str,
+        title: Option<String>,
+        by: &str,
+    ) -> Result<String, ConsoleError> {
+        let limits = crate::session_gate::SessionLimits::from_params(&self.policies.active().profile.params);
+        let params = vargate_agents::client::SessionParams {
+            agent: json!(agent),
+            environment_id: environment_id.to_owned(),
+            title,
+            ..Default::default()
+        };
+        crate::session_gate::start_session(&self.client, &self.store, &self.tenant, limits, &params, by)
+            .await
+            .map_err(|e| ConsoleError::Invalid(e.to_string()))
+    }
+
     /// The kill switch: records who interrupted the session and why, then sends `user.interrupt` and a
     /// message saying so. The record comes first, so an interrupt that could not be delivered is still on
     /// file (with the delivery error after it).
