@@ -99,6 +99,14 @@ pub trait Decider: Send + Sync {
         None
     }
 
+    /// Runs a custom tool call that policy allowed. The default has no executor for any tool.
+    fn execute(
+        &self,
+        request: &DecisionRequest,
+    ) -> impl std::future::Future<Output = crate::executor::Execution> + Send {
+        std::future::ready(crate::executor::Execution::not_configured(&request.tool))
+    }
+
     /// A tool use that ran without asking; `Some` stops the session.
     fn observe(&self, _request: &DecisionRequest) -> impl std::future::Future<Output = Option<Interrupt>> + Send {
         std::future::ready(None)

@@ -33,6 +33,7 @@ pub struct Governor {
     policies: Arc<PolicySet>,
     store: Store,
     approvals: Option<Arc<crate::approvals::Approvals>>,
+    executors: Vec<Arc<dyn crate::executor::Executor>>,
     state: Mutex<State>,
     behaviour: BehaviourConfig,
 }
@@ -60,6 +61,7 @@ impl Governor {
             policies,
             store,
             approvals: None,
+            executors: Vec::new(),
             state: Mutex::new(State::default()),
             behaviour: BehaviourConfig::default(),
         }
@@ -68,6 +70,12 @@ impl Governor {
     /// Holds calls that need a human in `approvals` (without a queue they are denied).
     pub fn with_approvals(mut self, approvals: Arc<crate::approvals::Approvals>) -> Governor {
         self.approvals = Some(approvals);
+        self
+    }
+
+    /// Adds a connector that runs the custom tools it handles once policy allows a call.
+    pub fn with_executor(mut self, executor: Arc<dyn crate::executor::Executor>) -> Governor {
+        self.executors.push(executor);
         self
     }
 
@@ -330,6 +338,13 @@ impl Decider for Governor {
                 decision.evidence.insert("fault".into(), json!(cause));
                 decision
             }
+        }
+    }
+
+    async fn execute(&self, request: &DecisionRequest) -> crate::executor::Execution {
+        match self.executors.iter().find(|e| e.handles(&request.tool)) {
+            Some(executor) => executor.execute(&request.tool, &request.input).await,
+            None => crate::executor::Execution::not_configured(&request.tool),
         }
     }
 

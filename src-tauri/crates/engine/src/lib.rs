@@ -14,6 +14,7 @@ pub mod approvals;
 pub mod console;
 pub mod decision;
 pub mod demo;
+pub mod executor;
 pub mod export;
 pub mod governor;
 mod history;

@@ -117,7 +117,7 @@ impl SessionState {
         let mut decision = decision;
         decision.evidence.insert("action_id".into(), json!(held.action_id));
         let request = held.request(&self.tenant, &self.session_id);
-        self.record_and_answer(client, store, &request, &decision, &now()).await
+        self.record_and_answer(client, store, decider, &request, &decision, &now()).await
     }
 
     /// Concludes a hold without waiting (its queueing failed): a deny recorded with the cause.

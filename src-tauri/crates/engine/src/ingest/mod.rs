@@ -19,6 +19,8 @@ pub const DECISION: &str = "vargate.decision";
 pub const DELIVERY_FAILED: &str = "vargate.delivery_failed";
 pub const GARBLED: &str = "vargate.garbled_frame";
 pub const INTERRUPT: &str = "vargate.interrupt";
+/// Record type of an allowed custom call's result, from its executor (or the lack of one).
+pub const EXECUTION: &str = "vargate.execution";
 
 mod held;
 use held::Held;
@@ -460,14 +462,15 @@ impl SessionState {
                 None => decision = Decision::deny("held for approval, but there is no approval queue"),
             }
         }
-        self.record_and_answer(client, store, request, &decision, ts).await
+        self.record_and_answer(client, store, decider, request, &decision, ts).await
     }
 
     /// Records the decision on a call, then sends the answer.
-    async fn record_and_answer(
+    async fn record_and_answer<D: Decider>(
         &mut self,
         client: &Client,
         store: &Store,
+        decider: &D,
         request: &DecisionRequest,
         decision: &Decision,
         ts: &str,
@@ -480,7 +483,10 @@ impl SessionState {
         let payload = decision_payload(request, decision);
         store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
         self.answered.insert(request.tool_use_id.clone());
-        let answer = answer_event(request, decision);
+        let answer = match (request.kind, decision.verdict) {
+            (ToolCallKind::Custom, Verdict::Allow) => self.execute(store, decider, request).await?,
+            _ => answer_event(request, decision),
+        };
         if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
             tracing::error!(
                 session = self.session_id,
@@ -491,6 +497,43 @@ impl SessionState {
             store.append(&self.tenant, self.record(DELIVERY_FAILED, &now(), "pipeline", verdict, payload)).await?;
         }
         Ok(())
+    }
+}
+
+impl SessionState {
+    /// Runs an allowed custom call through the decider's executor and records the result (redacted, its
+    /// original sealed) before it is sent; returns the answer carrying it.
+    async fn execute<D: Decider>(
+        &self,
+        store: &Store,
+        decider: &D,
+        request: &DecisionRequest,
+    ) -> Result<Value, IngestError> {
+        // A call concluded after a hold carries only its redacted parameters (the originals are sealed in the
+        // log): running it on those would run something other than what was approved, so it is not run.
+        let originals_missing = request.input.is_empty() && request.redacted.as_object().is_some_and(|o| !o.is_empty());
+        let execution = if originals_missing {
+            let text = format!(
+                "allowed by Vargate, but tool {} was not run: its original parameters are sealed in the log, not at hand",
+                request.tool
+            );
+            crate::executor::Execution {
+                is_error: true,
+                content: vec![json!({"type": "text", "text": text})],
+                executor: None,
+            }
+        } else {
+            decider.execute(request).await
+        };
+        let answer = json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id,
+                            "is_error": execution.is_error, "content": execution.content});
+        let payload = json!({"tool_use_id": request.tool_use_id, "tool": request.tool, "executor": execution.executor,
+                             "is_error": execution.is_error, "content": answer["content"]});
+        let aad = format!("execution:{}", request.tool_use_id);
+        let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
+        let outcome = if execution.is_error { "error" } else { "ok" };
+        store.append(&self.tenant, self.record(EXECUTION, &now(), "pipeline", outcome, payload)).await?;
+        Ok(answer)
     }
 }
 
@@ -520,18 +563,15 @@ fn run_ended(kind: &EventKind) -> Option<bool> {
 fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
     let reason = &decision.reason;
     match (request.kind, decision.verdict) {
+        // Allowed custom calls are answered with what their executor gave (`SessionState::execute`), never
+        // from here; should one reach here, it says it did not run.
         (ToolCallKind::Custom, Verdict::Allow) => {
-            // Executing governed tools is the credential broker's job (a later issue); until it exists an
-            // allowed custom call cannot run, and says so.
+            let ran = crate::executor::Execution::not_configured(&request.tool);
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
-                   "content": [{"type": "text", "text": format!("allowed by Vargate, but no executor is configured for tool {}", request.tool)}]})
-        }
-        (ToolCallKind::Custom, Verdict::Deny) => {
-            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
-                   "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
+                   "content": ran.content})
         }
         // A hold is never answered; it is concluded first. Should one reach here, it is a deny.
-        (ToolCallKind::Custom, Verdict::Hold) => {
+        (ToolCallKind::Custom, Verdict::Deny | Verdict::Hold) => {
             json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
                    "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
         }
