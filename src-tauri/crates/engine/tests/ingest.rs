@@ -348,3 +348,54 @@ async fn stopping_ingest_ends_a_quiet_watch_at_once() {
         rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
     assert_eq!(recorded.len() as u64, report.events + report.decisions, "{report:?}");
 }
+
+/// A decider that panics (a bug in the engine) does not take ingest down or leave the call waiting: the call
+/// is denied, the record names the panic, and the session gets the deny.
+#[tokio::test]
+async fn a_panicking_decider_is_a_recorded_deny() {
+    #[derive(Debug)]
+    struct Panics;
+    impl vargate_engine::Decider for Panics {
+        async fn decide(&self, _request: &vargate_engine::DecisionRequest) -> vargate_engine::Decision {
+            panic!("injected fault")
+        }
+    }
+    let rig = rig(None).await;
+    let id = session(&rig.client, "default").await;
+    let ingest = {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
+        tokio::spawn(async move {
+            let options = WatchOptions::default();
+            ingest_session(&client, &store, "acme", &id, &Panics, &options).await
+        })
+    };
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    let filter = TimelineFilter { types: vec!["vargate.decision".into()], ..TimelineFilter::default() };
+    let mut decided = Vec::new();
+    for _ in 0..400 {
+        decided = rig.store.timeline("acme", &id, &filter).await.unwrap_or_default();
+        if !decided.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let d = &decided.first().expect("a decision was recorded").record;
+    assert_eq!(d.decision, "deny");
+    assert!(d.payload["reason"].as_str().unwrap().contains("the decider panicked: injected fault"), "{}", d.payload);
+    assert!(!ingest.is_finished(), "ingest goes on");
+    // The session was answered: it does not stay blocked on the call.
+    let mut answered = false;
+    for _ in 0..200 {
+        let history = rig.client.all_events(&id).await.unwrap();
+        answered = history.iter().any(|e| e.raw["type"] == "user.tool_confirmation" && e.raw["result"] == "deny");
+        if answered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(answered, "the deny was sent");
+    ingest.abort();
+}

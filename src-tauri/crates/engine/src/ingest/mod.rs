@@ -450,7 +450,7 @@ impl SessionState {
         request: &DecisionRequest,
         ts: &str,
     ) -> Result<(), IngestError> {
-        let mut decision = decider.decide(request).await;
+        let mut decision = decide_or_deny(decider, request).await;
         if decision.verdict == Verdict::Hold {
             match decider.approvals() {
                 Some(queue) => match self.hold(store, queue, request, &decision, ts).await {
@@ -534,6 +534,26 @@ impl SessionState {
         let outcome = if execution.is_error { "error" } else { "ok" };
         store.append(&self.tenant, self.record(EXECUTION, &now(), "pipeline", outcome, payload)).await?;
         Ok(answer)
+    }
+}
+
+/// The decider's decision; a decider that panics is a fault, and a fault is a deny that says so.
+async fn decide_or_deny<D: Decider>(decider: &D, request: &DecisionRequest) -> Decision {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(decider.decide(request)).catch_unwind().await {
+        Ok(decision) => decision,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            let cause = format!("the decider panicked: {what}");
+            tracing::error!(session = request.session_id, "denied on a fault: {cause}");
+            let mut decision = Decision::deny(format!("denied on a fault: {cause}"));
+            decision.evidence.insert("fault".into(), json!(cause));
+            decision
+        }
     }
 }
 
