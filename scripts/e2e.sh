@@ -103,16 +103,16 @@ PY
 }
 
 # Starts the test notification server on the app's bus when the test file asks with a line
-# `# e2e-notify: ACTION MATCH` (press ACTION on notifications whose summary contains MATCH); sets notify_pid.
+# `# e2e-notify: ACTION=MATCH;ACTION=MATCH` (press ACTION on the first notification whose summary contains
+# MATCH, each rule once); sets notify_pid.
 notify_pid=""
 start_notifier() {
-  local test=$1 dir=$2 spec action match
+  local test=$1 dir=$2 spec
   spec=$(sed -n 's/^# e2e-notify: *//p' "$test" | head -1)
   [ -n "$spec" ] || return 0
-  read -r action match <<<"$spec"
   mkdir -p "$dir"
-  VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl" VARGATE_TEST_NOTIFY_INVOKE="$action" \
-    VARGATE_TEST_NOTIFY_INVOKE_IF="$match" /usr/bin/python3 tests/notifications/server.py >"$dir/notifier.log" 2>&1 &
+  VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl" VARGATE_TEST_NOTIFY_RULES="$spec" \
+    /usr/bin/python3 tests/notifications/server.py >"$dir/notifier.log" 2>&1 &
   notify_pid=$!
   for _ in $(seq 100); do
     dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \

@@ -1,7 +1,7 @@
 //! The window's commands, each one line of delegation; their TypeScript bindings are generated from here
 //! into `ui/src/bindings.ts` (see [`bindings`]).
 
-use crate::console::{AppInfo, AppState, ApprovalView, Changed, ExportProgress, ExportView};
+use crate::console::{AppInfo, AppState, ApprovalView, Changed, ExportProgress, ExportView, OpenApproval};
 use crate::verify::{self, IpcError, VerdictView};
 use specta_typescript::Typescript;
 use tauri::State;
@@ -175,7 +175,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             verify_file,
             verify_bytes
         ])
-        .events(tauri_specta::collect_events![Changed, ExportProgress])
+        .events(tauri_specta::collect_events![Changed, ExportProgress, OpenApproval])
 }
 
 /// The TypeScript exporter, with a header saying where the file comes from.

@@ -205,6 +205,12 @@ impl From<ConsoleEvent> for Changed {
     }
 }
 
+/// A notification's body was clicked: the window shows that approval request.
+#[derive(Debug, Clone, Serialize, Type, tauri_specta::Event)]
+pub struct OpenApproval {
+    pub id: String,
+}
+
 /// How far an export has got.
 #[derive(Debug, Clone, Serialize, Type, tauri_specta::Event)]
 pub struct ExportProgress {

@@ -106,7 +106,10 @@ fn forward_changes(app: &tauri::AppHandle, console: &Arc<vargate_engine::console
 fn attach(app: &tauri::AppHandle, console: &Arc<vargate_engine::console::Console>, reviewer: &str) {
     forward_changes(app, console);
     let focus = app.clone();
-    let focus: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |_id| focus_main(&focus));
+    let focus: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |id| {
+        focus_main(&focus);
+        let _ = console::OpenApproval { id }.emit(&focus);
+    });
     if console.settings().notifications {
         notify::spawn(console.approvals().clone(), reviewer.to_owned(), focus);
     }

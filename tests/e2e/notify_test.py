@@ -1,9 +1,11 @@
 """Real-window test of deciding from a desktop notification, and of revealing masked PII, in demo mode.
 
 scripts/e2e.sh runs the test notification server (tests/notifications/server.py) on the app's D-Bus for this
-file, as its `# e2e-notify:` line asks: the server presses Approve on each notification about open_in_editor,
-as a reviewer at their desk would, and logs every notification to VARGATE_TEST_NOTIFY_LOG.
+file, as its `# e2e-notify:` line asks: the server clicks the body of the first notification about send_email
+and presses Approve on the first about open_in_editor, as a reviewer at their desk would, and logs every
+notification to VARGATE_TEST_NOTIFY_LOG.
 
+  Open          clicking a notification's body shows its request on the Approvals screen, focused.
   Notification  the demo's open_in_editor call is held; its notification names the tool and carries none of
                 the call's arguments; Approve is pressed; the request shows approved by the reviewer via
                 notification, and the session goes on: its timeline shows the hold, then an ALLOW decided by
@@ -11,7 +13,7 @@ as a reviewer at their desk would, and logs every notification to VARGATE_TEST_N
   Reveal        the support session's e-mail to a customer (card number masked in the log) is revealed for a
                 stated reason; the original shows the number, and the reveal is itself a record of the session.
 """
-# e2e-notify: approve open_in_editor
+# e2e-notify: default=send_email;approve=open_in_editor
 
 import json
 import os
@@ -50,6 +52,19 @@ def notifications() -> list[dict]:
 def steps(app: App, run: Run) -> None:
     d = app.d
     reviewer = None
+
+    # --- A notification's body clicked: the app shows that request.
+    focused = run.wait(
+        "clicking a notification's body shows its request in the app, focused",
+        lambda: app.one("#screen").get_attribute("data-screen") == "approvals"
+        and d.execute_script(
+            "const a = document.activeElement?.closest('[data-testid=approval]'); return a ? a.dataset.tool : null;"
+        )
+        == "send_email",
+        timeout=90,
+    )
+    if focused:
+        run.shot("notification-opened")
 
     # --- Approved from the notification.
     app.go("approvals")

@@ -10,6 +10,8 @@ Environment:
                                     notification that offers it, 500 ms after it is shown, as a user would
   VARGATE_TEST_NOTIFY_INVOKE_IF     only invoke on notifications whose summary contains this text (e.g. a
                                     tool's name), so that a test can act on some requests and leave others
+  VARGATE_TEST_NOTIFY_RULES         instead of the two above, "ACTION=TEXT;ACTION=TEXT": press ACTION on the
+                                    first notification whose summary contains TEXT (each rule once)
   VARGATE_TEST_NOTIFY_NO_ACTIONS=1  the server announces no "actions" capability (buttons unsupported)
   VARGATE_TEST_NOTIFY_SILENT_CLOSE=1  CloseNotification closes without announcing NotificationClosed (as a
                                     faulty server would), to test that the client does not wait forever
@@ -37,11 +39,13 @@ CLOSED_BY_CALL = 3
 
 
 class Server(dbus.service.Object):
-    def __init__(self, bus_name, log_path, invoke, actions, silent_close, invoke_if=""):
+    def __init__(self, bus_name, log_path, invoke, actions, silent_close, invoke_if="", rules=""):
         super().__init__(bus_name, PATH)
         self.log_path = log_path
         self.invoke = invoke
         self.invoke_if = invoke_if
+        # (action, text, still to fire) for VARGATE_TEST_NOTIFY_RULES.
+        self.rules = [[a, t, True] for a, _, t in (r.partition("=") for r in rules.split(";") if "=" in r)]
         self.actions = actions
         self.silent_close = silent_close
         self.next_id = 1
@@ -75,6 +79,12 @@ class Server(dbus.service.Object):
             "expire_timeout": int(expire_timeout),
         })
         # Keys are the even entries, labels the odd ones.
+        for rule in self.rules:
+            action, text, armed = rule
+            if armed and self.actions and text in str(summary) and action in actions[0::2]:
+                rule[2] = False
+                GLib.timeout_add(500, self.act, nid, action)
+                return dbus.UInt32(nid)
         wanted = not self.invoke_if or self.invoke_if in str(summary)
         if self.invoke and wanted and self.actions and self.invoke in actions[0::2]:
             # Not at once: the client subscribes to the signal only after Notify has returned.
@@ -126,6 +136,7 @@ def main():
         os.environ.get("VARGATE_TEST_NOTIFY_NO_ACTIONS", "") != "1",
         os.environ.get("VARGATE_TEST_NOTIFY_SILENT_CLOSE", "") == "1",
         os.environ.get("VARGATE_TEST_NOTIFY_INVOKE_IF", ""),
+        os.environ.get("VARGATE_TEST_NOTIFY_RULES", ""),
     )
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -50,6 +50,7 @@ export const commands = {
 export const events = {
 	changed: makeEvent<Changed, Changed>("changed"),
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
+	openApproval: makeEvent<OpenApproval, OpenApproval>("open-approval"),
 };
 
 /* Types */
@@ -166,6 +167,11 @@ export type ExportView = {
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
+};
+
+/**  A notification's body was clicked: the window shows that approval request. */
+export type OpenApproval = {
+	id: string,
 };
 
 /**  The verdict in one word, decided as `vargate verify` decides its exit status (0, 1 or 3). */
