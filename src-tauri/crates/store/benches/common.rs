@@ -19,9 +19,13 @@ pub fn record(i: u64, sessions: u64) -> NewRecord {
 }
 
 pub async fn open(dir: &std::path::Path, max_batch: usize) -> Store {
-    Store::open(&dir.join("bench.db"), Arc::new(FixedKey([7u8; 32])), StoreOptions { max_batch, read_connections: 4 })
-        .await
-        .expect("open store")
+    Store::open(
+        &dir.join("bench.db"),
+        Arc::new(FixedKey([7u8; 32])),
+        StoreOptions { max_batch, ..StoreOptions::default() },
+    )
+    .await
+    .expect("open store")
 }
 
 /// `--name value` from the command line (cargo bench passes `--bench` too, which is ignored).

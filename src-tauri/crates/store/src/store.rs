@@ -64,11 +64,15 @@ pub struct StoreOptions {
     /// Most records one group commit takes.
     pub max_batch: usize,
     pub read_connections: u32,
+    /// Page cache of each read connection, in KiB. Small: readers are many and the OS caches the file too;
+    /// a large cache per reader grows with the log (the desktop app's memory grew by the database's size
+    /// times the connections, over an hour of demo sessions).
+    pub read_cache_kib: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_batch: 4096, read_connections: 4 }
+        StoreOptions { max_batch: 4096, read_connections: 4, read_cache_kib: 8192 }
     }
 }
 
@@ -158,7 +162,7 @@ impl Store {
         conn.ping().await?;
         let read = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
-            .connect_with(connect.clone().read_only(true))
+            .connect_with(connect.clone().read_only(true).pragma("cache_size", format!("-{}", options.read_cache_kib)))
             .await?;
         let (commands, rx) = mpsc::channel(1024);
         let stats = Arc::new(WriterStats::default());
