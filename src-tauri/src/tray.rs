@@ -39,7 +39,8 @@ pub fn follow(app: &tauri::AppHandle, console: &Arc<Console>) {
     tauri::async_runtime::spawn(async move {
         loop {
             let Some(console) = weak.upgrade() else { return };
-            let pending = console.approval_queue(true).await.map(|q| q.len()).unwrap_or(0);
+            // Only the count: the queue as the screens show it would ask the API for every request's agent.
+            let pending = console.approvals().list(true).await.map(|q| q.len()).unwrap_or(0);
             drop(console);
             if let Some(tray) = app.tray_by_id(TRAY) {
                 let label = match pending {

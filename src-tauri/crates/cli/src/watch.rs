@@ -24,10 +24,7 @@ fn client() -> Result<Client> {
 pub async fn interrupt(session: &str, reason: &str, by: &str) -> Result<()> {
     let client = client()?;
     let text = format!("Vargate: {by} interrupted this session: {reason}");
-    let events = [
-        serde_json::json!({"type": "user.interrupt"}),
-        serde_json::json!({"type": "user.message", "content": [{"type": "text", "text": text}]}),
-    ];
+    let events = vargate_engine::ingest::interrupt_events(Some(&text));
     client.send_events(session, &events).await.with_context(|| format!("interrupting session {}", safe(session)))?;
     say!("interrupted session {} ({})", safe(session), safe(reason));
     Ok(())

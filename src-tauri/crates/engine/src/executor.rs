@@ -16,10 +16,14 @@ pub struct Execution {
 }
 
 impl Execution {
+    /// A call that did not run, saying why.
+    pub fn failed(text: String) -> Execution {
+        Execution { is_error: true, content: vec![json!({"type": "text", "text": text})], executor: None }
+    }
+
     /// The result of a call no executor is configured for.
     pub fn not_configured(tool: &str) -> Execution {
-        let text = format!("allowed by Vargate, but no executor is configured for tool {tool}");
-        Execution { is_error: true, content: vec![json!({"type": "text", "text": text})], executor: None }
+        Execution::failed(format!("allowed by Vargate, but no executor is configured for tool {tool}"))
     }
 }
 

@@ -387,11 +387,7 @@ impl Console {
         };
         self.store.append(&self.tenant, record).await?;
         let text = format!("Vargate: {by} interrupted this session: {reason}");
-        let events = [
-            json!({"type": "user.interrupt"}),
-            json!({"type": "user.message", "content": [{"type": "text", "text": text}]}),
-        ];
-        self.client.send_events(session_id, &events).await?;
+        self.client.send_events(session_id, &crate::ingest::interrupt_events(Some(&text))).await?;
         Ok(())
     }
 

@@ -425,13 +425,10 @@ impl SessionState {
             .append(&self.tenant, self.record(INTERRUPT, &now(), "pipeline", "interrupt", Value::Object(payload)))
             .await?;
         self.interrupted = true;
-        let message = format!("Vargate interrupted this session: {reason}");
-        let mut events = vec![json!({"type": "user.interrupt"})];
         // A message to a session whose run has ended would start a new turn, undoing the interrupt: then the
         // record alone says why (the reviewer is alerted by it; the agent is not woken).
-        if !self.run_ended {
-            events.push(json!({"type": "user.message", "content": [{"type": "text", "text": message}]}));
-        }
+        let message = format!("Vargate interrupted this session: {reason}");
+        let events = interrupt_events((!self.run_ended).then_some(message.as_str()));
         if let Err(e) = client.send_events(&self.session_id, &events).await {
             tracing::error!(session = self.session_id, "delivering an interrupt failed: {e}");
             let payload = json!({ "answer": events, "error": e.to_string() });
@@ -513,15 +510,10 @@ impl SessionState {
         // log): running it on those would run something other than what was approved, so it is not run.
         let originals_missing = request.input.is_empty() && request.redacted.as_object().is_some_and(|o| !o.is_empty());
         let execution = if originals_missing {
-            let text = format!(
+            crate::executor::Execution::failed(format!(
                 "allowed by Vargate, but tool {} was not run: its original parameters are sealed in the log, not at hand",
                 request.tool
-            );
-            crate::executor::Execution {
-                is_error: true,
-                content: vec![json!({"type": "text", "text": text})],
-                executor: None,
-            }
+            ))
         } else {
             decider.execute(request).await
         };
@@ -567,6 +559,15 @@ fn decision_payload(request: &DecisionRequest, decision: &Decision) -> Value {
     payload.insert("params".into(), request.redacted.clone());
     payload.insert("reason".into(), json!(decision.reason));
     Value::Object(payload)
+}
+
+/// The events that interrupt a session: `user.interrupt`, then, when given, a message telling the agent why.
+pub fn interrupt_events(message: Option<&str>) -> Vec<Value> {
+    let mut events = vec![json!({"type": "user.interrupt"})];
+    if let Some(text) = message {
+        events.push(json!({"type": "user.message", "content": [{"type": "text", "text": text}]}));
+    }
+    events
 }
 
 /// Whether a status event says the run ended (`Some(true)`), is going on (`Some(false)`), or neither.
