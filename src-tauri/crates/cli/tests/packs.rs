@@ -72,7 +72,10 @@ async fn a_pack_is_exported_anchored_verified_on_chain_and_its_tampered_copies_f
     let out = env.vargate(&["verify", &bad, "--key", &key]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // The zip's own checksum catches it first; the manifest's hash would too.
-    assert_eq!(failed_lines(&out), ["FAIL  pack archive: not a readable zip archive: report.pdf: Invalid checksum"]);
+    assert_eq!(
+        failed_lines(&out),
+        ["FAIL  pack archive: not a readable zip archive: report.pdf: the data does not match its CRC-32 checksum"]
+    );
 
     let mut proof: serde_json::Value = serde_json::from_slice(&files["proof.json"]).unwrap();
     let evidence = &mut proof["anchor"]["evidence"];

@@ -9,18 +9,35 @@ const MAX_DEPTH: u32 = 128;
 
 /// True when `bytes` are the RFC 8785 canonical form of the JSON value they spell.
 pub fn is_canonical(bytes: &[u8]) -> bool {
-    // UTF-8 once for the whole text (vectorised); escapes are ASCII, so every string inside is valid too.
-    if std::str::from_utf8(bytes).is_err() {
-        return false;
+    check(bytes).is_some()
+}
+
+/// A member of a canonical object: its name and its value, as the raw canonical bytes (the name with quotes).
+pub type Member<'a> = (&'a [u8], &'a [u8]);
+
+/// When `bytes` are a canonical JSON object, its members in order, read in the same single pass that checks
+/// the form: a reader needing a few top-level members then need not parse the text again.
+pub fn canonical_members(bytes: &[u8]) -> Option<Vec<Member<'_>>> {
+    if bytes.first() != Some(&b'{') {
+        return None;
     }
-    let mut p = Parser { b: bytes, i: 0, depth: 0 };
-    p.value() && p.i == bytes.len()
+    check(bytes)
+}
+
+fn check(bytes: &[u8]) -> Option<Vec<Member<'_>>> {
+    // UTF-8 is checked character by character inside strings: outside them only ASCII tokens parse, and most
+    // records are ASCII, which a pass over the whole text would check a second time.
+    let top = if bytes.first() == Some(&b'{') { Vec::with_capacity(16) } else { Vec::new() };
+    let mut p = Parser { b: bytes, i: 0, depth: 0, top };
+    (p.value() && p.i == bytes.len()).then_some(p.top)
 }
 
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     depth: u32,
+    /// The members of the outermost object, when the text is one.
+    top: Vec<Member<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -36,8 +53,8 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self) -> bool {
         match self.peek() {
-            Some(b'{') => self.nested(Self::object),
-            Some(b'[') => self.nested(Self::array),
+            Some(b'{') => self.nested(true),
+            Some(b'[') => self.nested(false),
             Some(b'"') => self.string().is_some(),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -47,9 +64,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn nested(&mut self, f: fn(&mut Self) -> bool) -> bool {
+    fn nested(&mut self, object: bool) -> bool {
         self.depth += 1;
-        let ok = self.depth <= MAX_DEPTH && f(self);
+        let ok = self.depth <= MAX_DEPTH && if object { self.object() } else { self.array() };
         self.depth -= 1;
         ok
     }
@@ -65,15 +82,26 @@ impl<'a> Parser<'a> {
         if self.eat(b'}') {
             return true;
         }
-        let mut previous: Option<&'a [u8]> = None;
+        let mut previous: Option<Name<'a>> = None;
         loop {
             let Some(key) = self.string() else { return false };
             if previous.is_some_and(|p| !names_increase(p, key)) {
                 return false;
             }
             previous = Some(key);
-            if !self.eat(b':') || !self.value() {
+            let key = key.0;
+            if !self.eat(b':') {
                 return false;
+            }
+            let start = self.i;
+            if !self.value() {
+                return false;
+            }
+            if self.depth == 1 {
+                match self.b.get(start..self.i) {
+                    Some(value) => self.top.push((key, value)),
+                    None => return false,
+                }
             }
             if self.eat(b'}') {
                 return true;
@@ -102,27 +130,45 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A canonical string; returns it with its quotes.
-    fn string(&mut self) -> Option<&'a [u8]> {
+    /// A canonical string; returns it with its quotes, and whether it is plain ASCII without escapes.
+    fn string(&mut self) -> Option<Name<'a>> {
+        // A local index: the parser's own would be written back to memory after every byte.
+        let b = self.b;
         let start = self.i;
-        if !self.eat(b'"') {
+        if b.get(start) != Some(&b'"') {
             return None;
         }
+        let mut i = start + 1;
+        let mut ascii = true;
         loop {
-            let c = self.peek()?;
-            self.i += 1;
+            i = skip_plain(b, i);
+            let c = *b.get(i)?;
+            i += 1;
             match c {
                 b'"' => break,
                 0x00..=0x1f => return None,
+                0x80..=0xff => {
+                    // A multi-byte character, checked on its own (see `check`).
+                    let len = match c {
+                        0xc2..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf4 => 4,
+                        _ => return None,
+                    };
+                    std::str::from_utf8(b.get(i - 1..i - 1 + len)?).ok()?;
+                    i += len - 1;
+                    ascii = false;
+                }
                 b'\\' => {
-                    let e = self.peek()?;
-                    self.i += 1;
+                    ascii = false;
+                    let e = *b.get(i)?;
+                    i += 1;
                     match e {
                         b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                         b'u' => {
                             // Only controls without a short escape are written \u00xx (lowercase hex).
-                            let hex = self.b.get(self.i..self.i + 4)?;
-                            self.i += 4;
+                            let hex = b.get(i..i + 4)?;
+                            i += 4;
                             let value = match hex {
                                 [b'0', b'0', h @ (b'0' | b'1'), l @ (b'0'..=b'9' | b'a'..=b'f')] => {
                                     (h - b'0') * 16 + if l.is_ascii_digit() { l - b'0' } else { l - b'a' + 10 }
@@ -139,7 +185,8 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
         }
-        self.b.get(start..self.i)
+        self.i = i;
+        Some((b.get(start..i)?, ascii))
     }
 
     fn number(&mut self) -> bool {
@@ -185,14 +232,46 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// From `i`, the index of the first string byte that needs attention (not ASCII, '"', '\\' or a control),
+/// eight bytes at a time: most of a record is plain text, and a byte-by-byte loop was the verifier's largest
+/// cost.
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte that is zero in `x`; exact for the lowest such byte, which is all we use.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let special = zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+            | (x & HIGH);
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+/// A member name with its quotes, and whether it is plain ASCII without escapes.
+type Name<'a> = (&'a [u8], bool);
+
 /// Whether member name `b` sorts strictly after `a` (both quoted, canonically escaped) by UTF-16 code units.
-fn names_increase(a: &[u8], b: &[u8]) -> bool {
-    let plain = |s: &[u8]| s.iter().all(|&c| c != b'\\' && c < 0xEE);
-    if plain(a) && plain(b) {
+fn names_increase<'a>((a, a_ascii): Name<'a>, (b, b_ascii): Name<'a>) -> bool {
+    let plain = |s: &[u8], ascii: bool| ascii || s.iter().all(|&c| c != b'\\' && c < 0xEE);
+    if plain(a, a_ascii) && plain(b, b_ascii) {
         // UTF-8 byte order is code point order, which is UTF-16 order below U+E000 (compared without the
         // quotes: '"' would sort above ' ' and '!').
-        let inner = |s: &'_ [u8]| s.get(1..s.len().saturating_sub(1)).unwrap_or_default().to_vec();
-        return inner(a) < inner(b);
+        // Byte by byte: names are short, and a call to memcmp cost more than the comparison.
+        let inner = |s: &'a [u8]| s.get(1..s.len().saturating_sub(1)).unwrap_or_default();
+        let (a, b) = (inner(a), inner(b));
+        return match a.iter().zip(b).find(|(x, y)| x != y) {
+            Some((x, y)) => x < y,
+            None => a.len() < b.len(),
+        };
     }
     match (serde_json::from_slice::<String>(a), serde_json::from_slice::<String>(b)) {
         (Ok(a), Ok(b)) => a.encode_utf16().cmp(b.encode_utf16()) == std::cmp::Ordering::Less,
@@ -244,6 +323,32 @@ mod tests {
             assert!(!slow(bad.as_bytes()), "slow agrees: {bad}");
         }
         assert!(!is_canonical(&b"[".repeat(200)));
+    }
+
+    /// UTF-8 is checked per character inside strings; anything that is not UTF-8 is refused, as the slow
+    /// definition refuses it, and bytes above ASCII outside a string never parse.
+    #[test]
+    fn text_that_is_not_utf8_is_refused() {
+        for ok in ["\"é\"", "\"日本\"", "\"😀\"", "{\"ü\":\"\u{e000}\"}", "[\"aaaaaaaaaaaaaaaaé\"]"] {
+            assert!(is_canonical(ok.as_bytes()), "{ok}");
+        }
+        let bad: [&[u8]; 11] = [
+            b"\"\xff\"",
+            b"\"\xc3\"",
+            b"\"\xc3(\"",
+            b"\"\xc0\xaf\"",
+            b"\"\xe0\x80\xaf\"",
+            b"\"\xed\xa0\x80\"",
+            b"\"\xf4\x90\x80\x80\"",
+            b"\"\xf0\x9f\x98\"",
+            b"\"aaaaaaaaaaaaaaaa\x80\"",
+            b"{\"a\xe9\":1}",
+            b"[1,\xc3\xa9]",
+        ];
+        for b in bad {
+            assert!(!is_canonical(b), "{b:?}");
+            assert!(!slow(b), "slow agrees: {b:?}");
+        }
     }
 
     proptest! {

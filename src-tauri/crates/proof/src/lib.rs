@@ -3,7 +3,8 @@
 //! consistency proofs, C2SP signed notes and `tlog-checkpoint` bodies signed with Ed25519, the
 //! `vargate-proof/3` session proof (and the older `/2` and `/1` files it still reads), and the verifier that turns a proof file into a [`Verdict`].
 //!
-//! Invariant: this crate is pure. It does no IO, spawns nothing, reads no clock and must never depend on
+//! Invariant: this crate is pure. It does no IO, spawns no tasks or processes (the verifier splits its
+//! per-record work over scoped threads that end before it returns), reads no clock and must never depend on
 //! tokio, sqlx, reqwest or tauri, so that it can be audited alone and compiled into any verifier. Its parsers
 //! face untrusted bytes, so panicking constructs (`unwrap`, indexing, `panic!`) are denied outside tests.
 #![cfg_attr(
@@ -15,6 +16,7 @@ pub mod checkpoint;
 pub mod heads;
 pub mod jcs;
 pub mod jcs_check;
+mod leaves;
 pub mod merkle;
 pub mod note;
 pub mod pack;

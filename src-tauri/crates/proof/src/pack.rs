@@ -13,7 +13,7 @@ use crate::merkle::Hash;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 pub const PACK_FORMAT: &str = "vargate-pack/1";
 pub const MANIFEST: &str = "manifest.json";
@@ -151,24 +151,39 @@ pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
 }
 
 /// Reads every file of a pack, refusing what a pack never holds: directories, paths, duplicate names, more
-/// than a few files, or a file larger than the limit (checked while inflating, not trusted from the header).
+/// than a few files, compressed files, or a file larger than the limit. See [`read_stored`].
 pub fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
+    Ok(read_stored(bytes)?.into_iter().map(|(name, content)| (name, content.to_vec())).collect())
+}
+
+/// [`read_zip`] without copying: a pack stores its files uncompressed, so each file is the slice of the
+/// archive its header points at, checked against the header's CRC-32.
+pub fn read_stored(bytes: &[u8]) -> Result<BTreeMap<String, &[u8]>, PackError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| PackError::Archive(e.to_string()))?;
     if archive.len() > MAX_FILES {
         return Err(PackError::Layout(format!("{} files; a pack holds a handful", archive.len())));
     }
     let mut files = BTreeMap::new();
     for i in 0..archive.len() {
-        let file = archive.by_index(i).map_err(|e| PackError::Archive(e.to_string()))?;
+        let file = archive.by_index_raw(i).map_err(|e| PackError::Archive(e.to_string()))?;
         let name = file.name().map_err(|e| PackError::Archive(e.to_string()))?.into_owned();
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') || file.is_dir() {
             return Err(PackError::Layout(format!("{name:?} is not a plain file name")));
         }
+        if file.compression() != zip::CompressionMethod::Stored || file.size() != file.compressed_size() {
+            return Err(PackError::Layout(format!("{name} is compressed; a pack stores its files as they are")));
+        }
         let limit = crate::MAX_PROOF_FILE_BYTES as u64;
-        let mut content = Vec::new();
-        file.take(limit + 1).read_to_end(&mut content).map_err(|e| PackError::Archive(format!("{name}: {e}")))?;
-        if content.len() as u64 > limit {
+        if file.size() > limit {
             return Err(PackError::Layout(format!("{name} is larger than {limit} bytes")));
+        }
+        let content = file
+            .data_start()
+            .and_then(|start| Some(start..start.checked_add(file.size())?))
+            .and_then(|range| bytes.get(usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?))
+            .ok_or_else(|| PackError::Archive(format!("{name}: its data lies outside the archive")))?;
+        if crc32fast::hash(content) != file.crc32() {
+            return Err(PackError::Archive(format!("{name}: the data does not match its CRC-32 checksum")));
         }
         if files.insert(name.clone(), content).is_some() {
             return Err(PackError::Layout(format!("{name} appears twice")));
@@ -179,18 +194,20 @@ pub fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
 
 /// Whether `bytes` are exactly the archive [`write_zip`] makes of the pack's four files in their order;
 /// `Err` says where they differ.
-pub fn check_layout(bytes: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
+pub fn check_layout<F: AsRef<[u8]>>(bytes: &[u8], files: &BTreeMap<String, F>) -> Result<(), String> {
     let mut ordered = Vec::new();
     for name in [MANIFEST, SIGNATURE, PROOF, REPORT] {
         let content = files.get(name).ok_or(format!("{name} is missing"))?;
-        ordered.push((name, content.as_slice()));
+        ordered.push((name, content.as_ref()));
     }
     if files.len() != ordered.len() {
         return Err(format!("{} files, a pack has {}", files.len(), ordered.len()));
     }
     let canonical = write_zip(&ordered).map_err(|e| e.to_string())?;
+    if canonical == bytes {
+        return Ok(());
+    }
     match canonical.iter().zip(bytes).position(|(a, b)| a != b) {
-        None if canonical.len() == bytes.len() => Ok(()),
         None => Err(format!("{} bytes where the pack's files make {}", bytes.len(), canonical.len())),
         Some(at) => Err(format!("byte {at} differs from the layout of the pack's files (zip headers no hash covers)")),
     }

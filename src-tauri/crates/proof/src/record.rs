@@ -133,21 +133,77 @@ impl<'de> Deserialize<'de> for AnObject {
 
 impl<'a> RecordHead<'a> {
     pub fn from_leaf(leaf: &'a [u8]) -> Result<Self, RecordError> {
-        if !crate::jcs_check::is_canonical(leaf) {
+        let Some(members) = crate::jcs_check::canonical_members(leaf) else {
             // Say why as the full reader would (e.g. "not an audit record" for a leaf that is not JSON).
             return Err(AuditRecord::from_leaf(leaf).err().unwrap_or(RecordError::NotCanonical));
-        }
-        let head: RecordHead<'a> = serde_json::from_slice(leaf).map_err(|e| {
-            if e.to_string().contains("a JSON object") {
-                RecordError::PayloadNotObject
-            } else {
-                RecordError::NotARecord(e)
-            }
-        })?;
+        };
+        // The members were read while checking the form; a leaf they do not make a record of is read again by
+        // serde, so that it is refused with serde's words.
+        let head = match Self::from_members(&members) {
+            Some(head) => head,
+            None => serde_json::from_slice(leaf).map_err(|e| {
+                if e.to_string().contains("a JSON object") {
+                    RecordError::PayloadNotObject
+                } else {
+                    RecordError::NotARecord(e)
+                }
+            })?,
+        };
         if head.v != RECORD_VERSION {
             return Err(RecordError::UnknownVersion(head.v));
         }
         Ok(head)
+    }
+
+    /// The head from a canonical object's members: exactly the record's members, each of its type.
+    fn from_members(members: &[crate::jcs_check::Member<'a>]) -> Option<Self> {
+        use std::borrow::Cow;
+        // A canonical string: borrowed when it has no escapes (the text is valid UTF-8 as a whole).
+        let text = |raw: &'a [u8]| -> Option<Cow<'a, str>> {
+            let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+            if inner.contains(&b'\\') {
+                serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
+            } else {
+                std::str::from_utf8(inner).ok().map(Cow::Borrowed)
+            }
+        };
+        // Canonical integers are plain digits; anything else (a fraction, an exponent) is left to serde.
+        let integer = |raw: &[u8]| -> Option<u64> {
+            if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            std::str::from_utf8(raw).ok()?.parse().ok()
+        };
+        let [
+            (b"\"decision\"", decision),
+            (b"\"payload\"", payload),
+            (b"\"prev\"", prev),
+            (b"\"seq\"", seq),
+            (b"\"session_id\"", session_id),
+            (b"\"source\"", source),
+            (b"\"tenant\"", tenant),
+            (b"\"ts\"", ts),
+            (b"\"type\"", kind),
+            (b"\"v\"", v),
+        ] = members
+        else {
+            return None;
+        };
+        if !payload.starts_with(b"{") {
+            return None;
+        }
+        Some(RecordHead {
+            v: u32::try_from(integer(v)?).ok()?,
+            tenant: text(tenant)?,
+            session_id: text(session_id)?,
+            seq: integer(seq)?,
+            prev: if *prev == b"null" { None } else { Some(text(prev)?) },
+            ts: text(ts)?,
+            kind: text(kind)?,
+            source: text(source)?,
+            decision: text(decision)?,
+            payload: AnObject,
+        })
     }
 }
 
@@ -171,6 +227,14 @@ mod tests {
             ("\"tenant\":\"acme\"", "\"tenant\":null"),
             ("{", "{ "),
             ("\"prev\":null", "\"prev\":\"ab\""),
+            ("\"seq\":0", "\"seq\":1.5"),
+            ("\"seq\":0", "\"seq\":1e+21"),
+            ("\"seq\":0", "\"seq\":18446744073709551616"),
+            ("\"v\":1", "\"v\":4294967297"),
+            ("\"tenant\":\"acme\"", "\"tenant\":\"ac\\\"me\\n\""),
+            ("\"tenant\":\"acme\"", "\"tenant\":\"ac\\u0001me\""),
+            ("\"decision\":", "\"decision\":1,\"x\":"),
+            ("\"payload\":{", "\"payload\":\"{"),
         ] {
             cases.push(text.replacen(from, to, 1));
         }
@@ -184,7 +248,14 @@ mod tests {
             let head = RecordHead::from_leaf(case.as_bytes());
             assert_eq!(full.is_ok(), head.is_ok(), "{case}: {full:?} vs {head:?}");
             if let (Ok(f), Ok(h)) = (full, head) {
-                assert_eq!((f.seq, f.prev.as_deref(), f.tenant.as_str()), (h.seq, h.prev.as_deref(), &*h.tenant));
+                assert_eq!(
+                    (f.v, f.seq, f.prev.as_deref(), f.tenant.as_str(), f.session_id.as_str(), f.ts.as_str()),
+                    (h.v, h.seq, h.prev.as_deref(), &*h.tenant, &*h.session_id, &*h.ts)
+                );
+                assert_eq!(
+                    (f.kind.as_str(), f.source.as_str(), f.decision.as_str()),
+                    (&*h.kind, &*h.source, &*h.decision)
+                );
             }
         }
     }

@@ -3,16 +3,14 @@
 
 use crate::checkpoint::{Checkpoint, HeadsCommitment};
 use crate::heads;
+use crate::leaves::{self, LeafFacts, Prev};
 use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteVerifier};
 use crate::proof_file::{MAX_PROOF_FILE_BYTES, PROOF_FORMAT, PROOF_FORMAT_V1};
-use crate::record::RecordHead;
 use crate::session_proof::SESSION_PROOF_FORMAT;
 use crate::shared;
 pub use crate::verify_anchor::AnchorCheck;
 use crate::view::{EntryView, FileView, SessionView};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -196,11 +194,12 @@ fn verify_parsed(
     };
 
     let checkpoint = check_checkpoint(&file.checkpoint, trusted.as_ref(), &mut checks);
-    let leaves = if file.format == SESSION_PROOF_FORMAT {
-        check_shared_entries(file, checkpoint.as_ref(), &mut checks)
+    let leaves = leaves::read_leaves(&file.entries, &file.session.tenant, &file.session.session_id);
+    if file.format == SESSION_PROOF_FORMAT {
+        check_shared_entries(file, &leaves, checkpoint.as_ref(), &mut checks);
     } else {
-        check_entries(&file.entries, checkpoint.as_ref(), &mut checks)
-    };
+        check_entries(&file.entries, &leaves, checkpoint.as_ref(), &mut checks);
+    }
     checks.push(Check::of("session chain", check_chain(file, &leaves)));
     checks.push(Check::of("session complete", check_complete(&file.session, checkpoint.as_ref())));
     if file.format == SESSION_PROOF_FORMAT {
@@ -313,25 +312,25 @@ pub(crate) fn decode_hash(s: &str) -> Result<Hash, String> {
     Ok(hash)
 }
 
-/// Checks every entry's inclusion proof; returns each entry's decoded leaf (None when it could not be decoded).
+/// Checks every entry's inclusion proof.
 fn check_entries(
     entries: &[EntryView<'_>],
+    leaves: &[Option<LeafFacts>],
     checkpoint: Option<&Checkpoint>,
     checks: &mut Vec<Check>,
-) -> Vec<Option<Vec<u8>>> {
+) {
     if entries.is_empty() {
         checks.push(Check::fail("entries", "the file has no entries"));
     }
-    let leaves: Vec<Option<Vec<u8>>> = entries.iter().map(|e| B64.decode(e.leaf.as_bytes()).ok()).collect();
     // Decode first, then verify all decodable proofs in one batch that shares the work of converging paths.
     let decoded: Vec<Result<(Hash, Vec<Hash>), String>> = entries
         .iter()
-        .zip(&leaves)
+        .zip(leaves)
         .map(|(entry, leaf)| {
-            let leaf = leaf.as_deref().ok_or("leaf is not base64")?;
+            let leaf = leaf.as_ref().ok_or("leaf is not base64")?;
             let proof = entry.inclusion_proof.as_ref().ok_or("the entry has no inclusion_proof")?;
             let proof = proof.iter().map(|h| decode_hash(h)).collect::<Result<Vec<_>, _>>()?;
-            Ok((merkle::leaf_hash(leaf), proof))
+            Ok((leaf.hash, proof))
         })
         .collect();
     let batch: Vec<(u64, Hash, &[Hash])> = entries
@@ -357,16 +356,15 @@ fn check_entries(
         };
         checks.push(Check::of(format!("inclusion of leaf {}", entry.index), result));
     }
-    leaves
 }
 
 /// Format 3: all entries at once, from their leaves and the shared nodes, must reach the checkpoint's root.
 fn check_shared_entries(
     file: &FileView<'_>,
+    leaves: &[Option<LeafFacts>],
     checkpoint: Option<&Checkpoint>,
     checks: &mut Vec<Check>,
-) -> Vec<Option<Vec<u8>>> {
-    let leaves: Vec<Option<Vec<u8>>> = file.entries.iter().map(|e| B64.decode(e.leaf.as_bytes()).ok()).collect();
+) {
     let stray = file.entries.iter().position(|e| e.inclusion_proof.is_some());
     let result = (|| {
         if let Some(i) = stray {
@@ -376,11 +374,9 @@ fn check_shared_entries(
         let hashed = file
             .entries
             .iter()
-            .zip(&leaves)
+            .zip(leaves)
             .enumerate()
-            .map(|(i, (e, l))| {
-                Ok((e.index, merkle::leaf_hash(l.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?)))
-            })
+            .map(|(i, (e, l))| Ok((e.index, l.as_ref().ok_or(format!("entry {i}: leaf is not base64"))?.hash)))
             .collect::<Result<Vec<_>, String>>()?;
         let nodes = file.nodes.as_ref().ok_or("the file has no nodes")?;
         let nodes = nodes
@@ -406,34 +402,26 @@ fn check_shared_entries(
         ))
     })();
     checks.push(Check::of("inclusion proofs", result));
-    leaves
 }
 
 /// The session's records must all be canonical records of the named session, numbered 0..length in log
 /// order, each naming the previous one's leaf hash, ending at the stated head.
-fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String, String> {
+fn check_chain(file: &FileView<'_>, leaves: &[Option<LeafFacts>]) -> Result<String, String> {
     let s = &file.session;
     let mut prev: Option<Hash> = None;
     let mut last_index: Option<u64> = None;
     for (i, (leaf, entry)) in leaves.iter().zip(&file.entries).enumerate() {
-        let leaf = leaf.as_deref().ok_or(format!("entry {i}: leaf is not base64"))?;
-        let record = RecordHead::from_leaf(leaf).map_err(|e| format!("entry {i}: {e}"))?;
-        if record.tenant != *s.tenant || record.session_id != *s.session_id {
-            return Err(format!(
-                "entry {i} belongs to {}/{}, not {}/{}",
-                record.tenant, record.session_id, s.tenant, s.session_id
-            ));
+        let leaf = leaf.as_ref().ok_or(format!("entry {i}: leaf is not base64"))?;
+        let record = leaf.head.as_ref().map_err(|e| format!("entry {i}: {e}"))?;
+        if let Some((tenant, session_id)) = &record.foreign {
+            return Err(format!("entry {i} belongs to {tenant}/{session_id}, not {}/{}", s.tenant, s.session_id));
         }
         if record.seq != i as u64 {
             return Err(format!("entry {i} has sequence number {}: records are missing or out of order", record.seq));
         }
         let links = match (&record.prev, &prev) {
-            (None, None) => true,
-            // Lowercase hex, as the record format requires: the same hash spelled in capitals is another leaf.
-            (Some(named), Some(hash)) => {
-                named.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-                    && decode_hash(named).is_ok_and(|named| named == *hash)
-            }
+            (Prev::Null, None) => true,
+            (Prev::Hash(named), Some(hash)) => named == hash,
             _ => false,
         };
         if !links {
@@ -443,7 +431,7 @@ fn check_chain(file: &FileView<'_>, leaves: &[Option<Vec<u8>>]) -> Result<String
             return Err(format!("entry {i} is at leaf {}, not after the previous record", entry.index));
         }
         last_index = Some(entry.index);
-        prev = Some(merkle::leaf_hash(leaf));
+        prev = Some(leaf.hash);
     }
     if leaves.len() as u64 != s.length {
         return Err(format!("the file has {} records but the session had {}", leaves.len(), s.length));

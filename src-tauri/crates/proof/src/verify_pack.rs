@@ -20,31 +20,33 @@ pub fn verify_pack(
         return Err(VerifyError::TooLarge { size: bytes.len() });
     }
     let mut checks = Vec::new();
-    let files = match pack::read_zip(bytes) {
+    let files = match pack::read_stored(bytes) {
         Ok(files) => files,
         Err(e) => {
             checks.push(Check::fail("pack archive", e.to_string()));
             return Ok(Verdict { origin_verified: false, checks });
         }
     };
-    let names: Vec<&str> = files.keys().map(String::as_str).collect();
-    let layout = pack::check_layout(bytes, &files)
-        .map(|()| format!("{} files, stored in the pack layout: {}", files.len(), names.join(", ")));
-    checks.push(Check::of("pack archive", layout));
-
-    let manifest = read_manifest(&files);
-    checks.push(Check::of("manifest", manifest.as_ref().map(describe).map_err(Clone::clone)));
-    let proof = match files.get(PROOF) {
-        Some(proof) => verify_with_subject(proof, pinned, anchor_check)
-            .map_err(|e| Verdict { origin_verified: false, checks: vec![Check::fail("proof file", e.to_string())] }),
-        None => Err(Verdict {
-            origin_verified: false,
-            checks: vec![Check::fail("proof file", "the pack has no proof.json")],
-        }),
-    };
-    if let Ok(m) = &manifest {
-        checks.push(Check::of("manifest signature", manifest_signature(&files, m, pinned)));
-        checks.push(Check::of("file hashes", file_hashes(&files, m)));
+    // The archive's checks hash every file; proof.json's check every record. Neither needs the other's result,
+    // so they run side by side.
+    let (archive, proof) = std::thread::scope(|scope| {
+        let archive = scope.spawn(|| check_archive(bytes, &files, pinned));
+        let proof = match files.get(PROOF) {
+            Some(proof) => verify_with_subject(proof, pinned, anchor_check).map_err(|e| Verdict {
+                origin_verified: false,
+                checks: vec![Check::fail("proof file", e.to_string())],
+            }),
+            None => Err(Verdict {
+                origin_verified: false,
+                checks: vec![Check::fail("proof file", "the pack has no proof.json")],
+            }),
+        };
+        (archive.join(), proof)
+    });
+    let (archive_checks, manifest) = archive
+        .unwrap_or_else(|_| (vec![Check::fail("pack archive", "the archive's checks stopped unexpectedly")], None));
+    checks.extend(archive_checks);
+    if let Some(m) = &manifest {
         let subject = proof.as_ref().map(|(_, s)| s).map_err(|_| "proof.json cannot be read".to_owned());
         checks.push(Check::of("manifest session", subject.and_then(|s| same_session(s, m))));
     }
@@ -57,7 +59,27 @@ pub fn verify_pack(
     Ok(Verdict { origin_verified, checks })
 }
 
-fn read_manifest(files: &BTreeMap<String, Vec<u8>>) -> Result<Manifest, String> {
+/// The archive's layout, the manifest, its signature and every file's hash; the manifest when it is readable.
+fn check_archive(
+    bytes: &[u8],
+    files: &BTreeMap<String, &[u8]>,
+    pinned: Option<&NoteVerifier>,
+) -> (Vec<Check>, Option<Manifest>) {
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    let layout = pack::check_layout(bytes, files)
+        .map(|()| format!("{} files, stored in the pack layout: {}", files.len(), names.join(", ")));
+    let mut checks = vec![Check::of("pack archive", layout)];
+    let manifest = read_manifest(files);
+    checks.push(Check::of("manifest", manifest.as_ref().map(describe).map_err(Clone::clone)));
+    let Ok(manifest) = manifest else {
+        return (checks, None);
+    };
+    checks.push(Check::of("manifest signature", manifest_signature(files, &manifest, pinned)));
+    checks.push(Check::of("file hashes", file_hashes(files, &manifest)));
+    (checks, Some(manifest))
+}
+
+fn read_manifest(files: &BTreeMap<String, &[u8]>) -> Result<Manifest, String> {
     let bytes = files.get(MANIFEST).ok_or("the pack has no manifest.json")?;
     let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| format!("manifest.json: {e}"))?;
     if manifest.format != pack::PACK_FORMAT {
@@ -74,7 +96,7 @@ fn describe(m: &Manifest) -> String {
 }
 
 fn manifest_signature(
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &BTreeMap<String, &[u8]>,
     manifest: &Manifest,
     pinned: Option<&NoteVerifier>,
 ) -> Result<String, String> {
@@ -89,7 +111,7 @@ fn manifest_signature(
     if !note.signatures.iter().any(|s| s.name == key.name && s.key_id == key.key_id) {
         return Err(format!("manifest.sig has no signature by {} ({:08x})", key.name, key.key_id));
     }
-    let bytes = files.get(MANIFEST).map(Vec::as_slice).unwrap_or_default();
+    let bytes = files.get(MANIFEST).copied().unwrap_or_default();
     let digest = pack::sha256(bytes);
     if note.text != pack::manifest_note_text(&digest) {
         return Err(format!("the signed text is not for this manifest (SHA-256 {})", hex::encode(digest)));
@@ -97,7 +119,7 @@ fn manifest_signature(
     Ok(format!("{} ({:08x}) signed manifest SHA-256 {}", key.name, key.key_id, hex::encode(digest)))
 }
 
-fn file_hashes(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Result<String, String> {
+fn file_hashes(files: &BTreeMap<String, &[u8]>, manifest: &Manifest) -> Result<String, String> {
     for required in [PROOF, REPORT] {
         if !manifest.files.contains_key(required) {
             return Err(format!("the manifest does not list {required}"));

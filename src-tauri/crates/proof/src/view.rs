@@ -38,7 +38,9 @@ pub(crate) struct SessionView<'a> {
 #[derive(Debug)]
 pub(crate) struct EntryView<'a> {
     pub index: u64,
-    pub leaf: Cow<'a, str>,
+    /// The base64 text, as bytes: the decoder refuses anything but base64 characters, so checking it as
+    /// UTF-8 first (most of a proof file's bytes) would be done for nothing.
+    pub leaf: Bytes<'a>,
     /// Formats 1 and 2 only (format 3 shares nodes instead).
     pub inclusion_proof: Option<Vec<Str<'a>>>,
     pub unknown: Vec<String>,
@@ -82,6 +84,35 @@ impl<'de> Deserialize<'de> for Str<'de> {
             }
         }
         d.deserialize_str(V)
+    }
+}
+
+/// A string's bytes, borrowed from the input when it has no escapes, not checked as UTF-8.
+#[derive(Debug)]
+pub(crate) struct Bytes<'a>(pub Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for Bytes<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Bytes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(Bytes(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Bytes(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Bytes(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Bytes(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        d.deserialize_bytes(V)
     }
 }
 
@@ -190,7 +221,7 @@ visit_object!(EntryView, "a proof entry object", |map, key, unknown| {
     while let Some(k) = key(&mut map)? {
         match &*k {
             "index" => set(&mut index, "index", map.next_value::<u64>()?)?,
-            "leaf" => set(&mut leaf, "leaf", map.next_value::<Str<'de>>()?.0)?,
+            "leaf" => set(&mut leaf, "leaf", map.next_value::<Bytes<'de>>()?)?,
             "inclusion_proof" => set(&mut inclusion_proof, "inclusion_proof", map.next_value::<Vec<Str<'de>>>()?)?,
             other => {
                 unknown.push(other.to_owned());

@@ -187,3 +187,26 @@ fn every_truncation_of_a_valid_file_gives_a_verdict_or_an_error_never_a_panic() 
         let _ = verify_proof_file(&b, Some(signer().verifier()));
     }
 }
+
+/// A large session's records are read in parts, on several threads: a fault in any part is still found, and
+/// named by its place in the whole session.
+#[test]
+fn a_large_session_is_read_in_parts_and_a_fault_in_any_part_is_named() {
+    let f = file(4_000, "s1");
+    assert!(f.entries.len() >= 1_024, "large enough to be split: {}", f.entries.len());
+    assert!(failed(&f).is_empty());
+    let last = f.entries.len() - 1;
+    for i in [0, last / 2 + 1, last] {
+        let mut g = f.clone();
+        let text = String::from_utf8(B64.decode(&g.entries[i].leaf).unwrap()).unwrap();
+        let changed = text.replacen(&format!("\"seq\":{i},"), &format!("\"seq\":{},", i + 7), 1);
+        assert_ne!(text, changed);
+        g.entries[i].leaf = B64.encode(changed);
+        let v = verify_proof_file(&serde_json::to_vec(&g).unwrap(), Some(signer().verifier())).unwrap();
+        let chain = v.checks.iter().find(|c| c.name == "session chain").unwrap();
+        assert_eq!(chain.status, CheckStatus::Fail);
+        assert!(chain.detail.starts_with(&format!("entry {i} has sequence number {}", i + 7)), "{}", chain.detail);
+        let inclusion = v.checks.iter().find(|c| c.name == "inclusion proofs").unwrap();
+        assert_eq!(inclusion.status, CheckStatus::Fail, "a changed leaf is not in the tree");
+    }
+}
