@@ -67,6 +67,7 @@ stop_driver() {
 cleanup() {
   stop_driver
   stop_notifier
+  stop_file_manager
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -102,6 +103,18 @@ PY
   fail "tauri-driver is not listening on port $port"
 }
 
+# Waits until the D-Bus service started as `pid` owns `name` on the session bus (its log is `log`).
+wait_for_bus_name() {
+  local name=$1 pid=$2 log=$3
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+      "string:$name" 2>/dev/null | grep -q 'boolean true' && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "the test service for $name exited"; }
+    sleep 0.1
+  done
+  fail "the test service did not take the bus name $name"
+}
+
 # Starts the test notification server on the app's bus when the test file asks with a line
 # `# e2e-notify: ACTION=MATCH;ACTION=MATCH` (press ACTION on the first notification whose summary contains
 # MATCH, each rule once); sets notify_pid.
@@ -114,19 +127,34 @@ start_notifier() {
   VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl" VARGATE_TEST_NOTIFY_RULES="$spec" \
     /usr/bin/python3 tests/notifications/server.py >"$dir/notifier.log" 2>&1 &
   notify_pid=$!
-  for _ in $(seq 100); do
-    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
-      string:org.freedesktop.Notifications 2>/dev/null | grep -q 'boolean true' && return 0
-    kill -0 "$notify_pid" 2>/dev/null || { cat "$dir/notifier.log" >&2; fail "the test notification server exited"; }
-    sleep 0.1
-  done
-  fail "the test notification server did not take its bus name"
+  wait_for_bus_name org.freedesktop.Notifications "$notify_pid" "$dir/notifier.log"
+}
+# Stops a test service this script started in the background (by pid; nothing when empty).
+stop_service() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 stop_notifier() {
-  [ -n "$notify_pid" ] || return 0
-  kill -TERM "$notify_pid" 2>/dev/null || true
-  wait "$notify_pid" 2>/dev/null || true
+  stop_service "$notify_pid"
   notify_pid=""
+}
+
+# Starts the test file manager (org.freedesktop.FileManager1, recording what it is asked to show into
+# file-manager.jsonl) when the test file has a line `# e2e-file-manager`; sets file_manager_pid.
+file_manager_pid=""
+start_file_manager() {
+  local test=$1 dir=$2
+  grep -q '^# e2e-file-manager' "$test" || return 0
+  mkdir -p "$dir"
+  VARGATE_TEST_FILE_MANAGER_LOG="$dir/file-manager.jsonl" \
+    /usr/bin/python3 tests/notifications/file_manager.py >"$dir/file-manager.log" 2>&1 &
+  file_manager_pid=$!
+  wait_for_bus_name org.freedesktop.FileManager1 "$file_manager_pid" "$dir/file-manager.log"
+}
+stop_file_manager() {
+  stop_service "$file_manager_pid"
+  file_manager_pid=""
 }
 
 status=0
@@ -134,18 +162,21 @@ for t in "${tests[@]}"; do
   echo "--- $t"
   dir="$work/$(basename "$t" .py)"
   start_notifier "$t" "$dir"
+  start_file_manager "$t" "$dir"
   start_driver "$t" "$dir"
   # The test sees what the app sees (to seed its log, ask for its key, check where packs were written).
   ok=1
   (
     while IFS= read -r line; do export "${line?}"; done < <(sed -n 's/^# e2e-env: *//p' "$t")
     export VARGATE_DATA_DIR="$dir/data" VARGATE_EXPORT_DIR="$dir/exports" VARGATE_TEST_NOTIFY_LOG="$dir/notifications.jsonl"
+    export VARGATE_TEST_FILE_MANAGER_LOG="$dir/file-manager.jsonl"
     export PYTHONDONTWRITEBYTECODE=1  # No __pycache__ beside the tests.
     VARGATE_BIN="$CARGO_TARGET_DIR/debug/vargate" VARGATE_APP="$CARGO_TARGET_DIR/debug/vargate-desktop" \
       WEBDRIVER_URL="http://127.0.0.1:$port" E2E_SHOTS="$shots" exec "$python" "$t"
   ) || ok=0
   stop_driver
   stop_notifier
+  stop_file_manager
   if [ "$ok" -eq 0 ]; then
     status=1
     echo "--- tauri-driver log of $t (tail)" >&2

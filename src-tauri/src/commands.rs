@@ -5,7 +5,10 @@ use crate::console::{AppInfo, AppState, ApprovalView, Changed, ExportProgress, E
 use crate::verify::{self, IpcError, VerdictView};
 use specta_typescript::Typescript;
 use tauri::State;
-use vargate_engine::console::{CaseView, PolicyView, ReplayView, SessionRow, Settings, TimelinePage};
+use vargate_engine::console::{
+    AnchorNowView, AnchoringView, CaseView, NewSession, PolicyView, ReplayView, SessionChoices, SessionRow, Settings,
+    TimelinePage,
+};
 
 type Result<T> = std::result::Result<T, IpcError>;
 
@@ -28,6 +31,21 @@ pub fn ui_ready() {
 #[specta::specta]
 pub async fn list_sessions(state: State<'_, AppState>) -> Result<Vec<SessionRow>> {
     Ok(state.console().await?.sessions().await?)
+}
+
+/// The agents and environments a new session can be started with.
+#[tauri::command]
+#[specta::specta]
+pub async fn session_choices(state: State<'_, AppState>) -> Result<SessionChoices> {
+    Ok(state.console().await?.session_choices().await?)
+}
+
+/// Starts a session as the app's reviewer, within the profile's session limits (a refusal has the code
+/// `refused`); returns its id.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_session(state: State<'_, AppState>, session: NewSession) -> Result<String> {
+    Ok(state.console().await?.start_session(&session, &state.reviewer).await?)
 }
 
 /// A page of a session's timeline after `after_seq`, only of these types and decisions when given.
@@ -85,6 +103,13 @@ pub async fn export_pack(app: tauri::AppHandle, state: State<'_, AppState>, sess
     crate::export(&app, &state, &session_id).await
 }
 
+/// Shows an exported pack (a file in the export folder) in the desktop's file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> Result<()> {
+    crate::reveal::show_export(state.export_dir.clone(), path).await
+}
+
 /// The active policy bundle and governance profile.
 #[tauri::command]
 #[specta::specta]
@@ -129,6 +154,20 @@ pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, se
     crate::restart(&app, &state).await
 }
 
+/// Where checkpoints are anchored, the newest anchor and how the last attempts went.
+#[tauri::command]
+#[specta::specta]
+pub async fn anchor_status(state: State<'_, AppState>) -> Result<AnchoringView> {
+    Ok(state.console().await?.anchor_status().await?)
+}
+
+/// Anchors the log's checkpoint now (code `not_configured` when the settings name no chain).
+#[tauri::command]
+#[specta::specta]
+pub async fn anchor_now(state: State<'_, AppState>) -> Result<AnchorNowView> {
+    Ok(state.console().await?.anchor_now().await?)
+}
+
 /// Deletes the stored API key and goes back to demo mode.
 #[tauri::command]
 #[specta::specta]
@@ -159,12 +198,15 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             app_info,
             ui_ready,
             list_sessions,
+            session_choices,
+            start_session,
             session_timeline,
             reveal_record,
             list_approvals,
             decide_approvals,
             interrupt_session,
             export_pack,
+            show_in_folder,
             policy_info,
             test_policies,
             replay_decision,
@@ -172,6 +214,8 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             get_settings,
             save_settings,
             forget_api_key,
+            anchor_status,
+            anchor_now,
             verify_file,
             verify_bytes
         ])

@@ -52,7 +52,8 @@ impl AppState {
 
 /// The app's state, its console still starting: the log in `VARGATE_DATA_DIR` (or the user's data
 /// directory, shared with the `vargate` CLI), keys in `VARGATE_KEYSTORE` (default: the desktop keychain),
-/// the API at `ANTHROPIC_BASE_URL` (default: the public API). With no API key in the keychain the app runs in
+/// the API at `ANTHROPIC_BASE_URL` (default: the public API), a policy folder over the shipped bundle in
+/// `VARGATE_POLICIES` (as `vargate --policies`). With no API key in the keychain the app runs in
 /// demo mode against the built-in simulator. The console starts while the window opens (the two take about as
 /// long); [`Starting::finish`] completes it, and until then commands wait.
 pub async fn starting(documents: Option<PathBuf>) -> (AppState, Starting) {
@@ -73,6 +74,7 @@ pub async fn starting(documents: Option<PathBuf>) -> (AppState, Starting) {
         if let Ok(url) = std::env::var("ANTHROPIC_BASE_URL") {
             config.base_url = url;
         }
+        config.policies = std::env::var_os("VARGATE_POLICIES").filter(|p| !p.is_empty()).map(PathBuf::from);
         config
     });
     let console = Arc::new(tokio::sync::RwLock::new(Err("the engine is starting".to_owned())));
@@ -123,7 +125,13 @@ fn reviewer() -> String {
 
 impl From<ConsoleError> for IpcError {
     fn from(e: ConsoleError) -> Self {
-        IpcError { code: ErrorCode::Failed, message: e.to_string() }
+        match e {
+            // The code says it was refused; the message is the reason alone (which limit), for the window to
+            // put in its own sentence.
+            ConsoleError::Refused(reason) => IpcError { code: ErrorCode::Refused, message: reason },
+            ConsoleError::AnchoringOff => IpcError { code: ErrorCode::NotConfigured, message: e.to_string() },
+            e => IpcError { code: ErrorCode::Failed, message: e.to_string() },
+        }
     }
 }
 
@@ -228,5 +236,23 @@ impl ExportProgress {
             Stage::Writing => "writing",
         };
         ExportProgress { session_id: session_id.to_owned(), stage: stage.to_owned() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window branches on the code: a refusal carries its reason alone, anchoring without a chain says
+    /// what to set, and everything else is a failure with the engine's message.
+    #[test]
+    fn console_errors_cross_with_a_code_the_window_branches_on() {
+        let refused = IpcError::from(ConsoleError::Refused("the profile allows 2".into()));
+        assert_eq!((refused.code, refused.message.as_str()), (ErrorCode::Refused, "the profile allows 2"));
+        let off = IpcError::from(ConsoleError::AnchoringOff);
+        assert_eq!(off.code, ErrorCode::NotConfigured);
+        assert!(off.message.contains("not configured"), "{}", off.message);
+        let other = IpcError::from(ConsoleError::Invalid("a session needs an agent".into()));
+        assert_eq!((other.code, other.message.as_str()), (ErrorCode::Failed, "a session needs an agent"));
     }
 }

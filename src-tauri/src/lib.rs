@@ -13,6 +13,7 @@ pub fn version() -> &'static str {
 pub mod commands;
 pub mod console;
 pub mod notify;
+pub mod reveal;
 mod tray;
 pub mod verify;
 

@@ -66,6 +66,12 @@ pub enum ErrorCode {
     NotStarted,
     /// An operation of the engine failed; the message says why.
     Failed,
+    /// Governance refused what was asked (a session start over the profile's limits); the message is the
+    /// reason alone (which limit). The refusal is recorded.
+    Refused,
+    /// What was asked needs a setting that is not made (anchoring without an endpoint); the message says
+    /// which.
+    NotConfigured,
 }
 
 impl IpcError {

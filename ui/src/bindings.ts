@@ -14,6 +14,13 @@ export const commands = {
 	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
 	/**  The sessions of the log, most recently active first. */
 	listSessions: () => typedError<SessionRow[], IpcError>(__TAURI_INVOKE("list_sessions")),
+	/**  The agents and environments a new session can be started with. */
+	sessionChoices: () => typedError<SessionChoices, IpcError>(__TAURI_INVOKE("session_choices")),
+	/**
+	 *  Starts a session as the app's reviewer, within the profile's session limits (a refusal has the code
+	 *  `refused`); returns its id.
+	 */
+	startSession: (session: NewSession_Deserialize) => typedError<string, IpcError>(__TAURI_INVOKE("start_session", { session })),
 	/**  A page of a session's timeline after `after_seq`, only of these types and decisions when given. */
 	sessionTimeline: (sessionId: string, types: string[], decisions: string[], afterSeq: number | null, limit: number) => typedError<TimelinePage_Serialize, IpcError>(__TAURI_INVOKE("session_timeline", { sessionId, types, decisions, afterSeq, limit })),
 	/**  The original of a record whose PII was masked, for the reviewer, with a reason; the reveal is recorded. */
@@ -26,6 +33,8 @@ export const commands = {
 	interruptSession: (sessionId: string, reason: string) => typedError<null, IpcError>(__TAURI_INVOKE("interrupt_session", { sessionId, reason })),
 	/**  Exports the session's signed evidence pack into the export folder, announcing progress. */
 	exportPack: (sessionId: string) => typedError<ExportView, IpcError>(__TAURI_INVOKE("export_pack", { sessionId })),
+	/**  Shows an exported pack (a file in the export folder) in the desktop's file manager. */
+	showInFolder: (path: string) => typedError<null, IpcError>(__TAURI_INVOKE("show_in_folder", { path })),
 	/**  The active policy bundle and governance profile. */
 	policyInfo: () => typedError<PolicyView, IpcError>(__TAURI_INVOKE("policy_info")),
 	/**  Runs the shipped test cases on the active bundle. */
@@ -40,6 +49,10 @@ export const commands = {
 	saveSettings: (settings: Settings_Deserialize) => typedError<AppInfo_Serialize, IpcError>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  Deletes the stored API key and goes back to demo mode. */
 	forgetApiKey: () => typedError<AppInfo_Serialize, IpcError>(__TAURI_INVOKE("forget_api_key")),
+	/**  Where checkpoints are anchored, the newest anchor and how the last attempts went. */
+	anchorStatus: () => typedError<AnchoringView_Serialize, IpcError>(__TAURI_INVOKE("anchor_status")),
+	/**  Anchors the log's checkpoint now (code `not_configured` when the settings name no chain). */
+	anchorNow: () => typedError<AnchorNowView, IpcError>(__TAURI_INVOKE("anchor_now")),
 	/**  Verifies the pack or proof file at `path` (a file dropped on the window), pinning `key` if given. */
 	verifyFile: (path: string, key: string | null) => typedError<VerdictView, IpcError>(__TAURI_INVOKE("verify_file", { path, key })),
 	/**  Verifies a pack or proof file the page read (a file chosen with the file picker), pinning `key` if given. */
@@ -54,6 +67,84 @@ export const events = {
 };
 
 /* Types */
+/**  What "anchor now" did. */
+export type AnchorNowView = 
+/**  A transaction carries the log's checkpoint; its evidence is in the log. */
+{ kind: "anchored"; anchor: AnchorView } | 
+/**  Nothing new to anchor: the log has not grown since its last anchor at `size`. */
+{ kind: "already_anchored"; size: number };
+
+/**
+ *  One anchor: the checkpoint size it commits to and the transaction that carries it. The chain's numbers
+ *  are decimal strings, exact whatever their size.
+ */
+export type AnchorView = {
+	/**  Records in the anchored checkpoint. */
+	size: number,
+	chain_id: string,
+	tx_hash: string,
+	block_number: string,
+	/**  The account that sent the transaction. */
+	from: string,
+	/**  When the anchor was written into the log. */
+	recorded_at: string,
+};
+
+/**  Anchoring at a glance. */
+export type AnchoringView = AnchoringView_Serialize | AnchoringView_Deserialize;
+
+/**  Anchoring at a glance. */
+export type AnchoringView_Deserialize = {
+	/**  The EVM JSON-RPC endpoint this console anchors on; `None`: anchoring is not configured. */
+	rpc_url?: string | null,
+	chain_id?: number | null,
+	/**  Blocks on top of the including block before an anchor made here counts (when configured). */
+	confirmations?: number | null,
+	/**  The account that pays for anchoring transactions on that chain (fund it on a real chain). */
+	address?: string | null,
+	/**  Anchors in the log. */
+	anchors: number,
+	/**  The log's size now, in records. */
+	log_size: number,
+	/**  The newest anchor in the log. */
+	last?: AnchorView | null,
+	/**  The last attempt (periodic, this app's or `vargate anchor now`), as the status file records it. */
+	last_attempt_at?: string | null,
+	/**  The endpoint that attempt went to. */
+	attempt_rpc_url?: string | null,
+	/**  Consecutive failures since the last success. */
+	failures: number,
+	last_error?: string | null,
+	/**  When the periodic anchorer tries again after a failure. */
+	next_attempt_at?: string | null,
+};
+
+/**  Anchoring at a glance. */
+export type AnchoringView_Serialize = {
+	/**  The EVM JSON-RPC endpoint this console anchors on; `None`: anchoring is not configured. */
+	rpc_url: string | null,
+	chain_id: number | null,
+	/**  Blocks on top of the including block before an anchor made here counts (when configured). */
+	confirmations: number | null,
+	/**  The account that pays for anchoring transactions on that chain (fund it on a real chain). */
+	address: string | null,
+	/**  Anchors in the log. */
+	anchors: number,
+	/**  The log's size now, in records. */
+	log_size: number,
+	/**  The newest anchor in the log. */
+	last: AnchorView | null,
+	/**  The last attempt (periodic, this app's or `vargate anchor now`), as the status file records it. */
+	last_attempt_at: string | null,
+	/**  The endpoint that attempt went to. */
+	attempt_rpc_url: string | null,
+	/**  Consecutive failures since the last success. */
+	failures: number,
+	last_error: string | null,
+	/**  When the periodic anchorer tries again after a failure. */
+	next_attempt_at: string | null,
+};
+
 export type AppInfo = AppInfo_Serialize | AppInfo_Deserialize;
 
 export type AppInfo_Deserialize = {
@@ -137,6 +228,12 @@ export type CheckView = {
 	detail: string,
 };
 
+/**  An agent or environment to choose from. */
+export type Choice = {
+	id: string,
+	name: string,
+};
+
 export type ErrorCode = 
 /**  The verifier key field does not hold a C2SP verifier key. */
 "bad_key" | 
@@ -147,7 +244,17 @@ export type ErrorCode =
 /**  The engine did not start (the message says why); only verifying works. */
 "not_started" | 
 /**  An operation of the engine failed; the message says why. */
-"failed";
+"failed" | 
+/**
+ *  Governance refused what was asked (a session start over the profile's limits); the message is the
+ *  reason alone (which limit). The refusal is recorded.
+ */
+"refused" | 
+/**
+ *  What was asked needs a setting that is not made (anchoring without an endpoint); the message says
+ *  which.
+ */
+"not_configured";
 
 /**  How far an export has got. */
 export type ExportProgress = {
@@ -167,6 +274,29 @@ export type ExportView = {
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
+};
+
+/**  What a new session is made of, as the reviewer chose it. */
+export type NewSession = NewSession_Serialize | NewSession_Deserialize;
+
+/**  What a new session is made of, as the reviewer chose it. */
+export type NewSession_Deserialize = {
+	agent_id: string,
+	environment_id: string,
+	/**  Shown in the API's session list; optional. */
+	title?: string | null,
+	/**  Sent as the session's first user message, so that the agent starts working; optional. */
+	message?: string | null,
+};
+
+/**  What a new session is made of, as the reviewer chose it. */
+export type NewSession_Serialize = {
+	agent_id: string,
+	environment_id: string,
+	/**  Shown in the API's session list; optional. */
+	title: string | null,
+	/**  Sent as the session's first user message, so that the agent starts working; optional. */
+	message: string | null,
 };
 
 /**  A notification's body was clicked: the window shows that approval request. */
@@ -204,6 +334,12 @@ export type ReplayView = {
 	reproduces: boolean,
 	recorded: string,
 	replayed: string,
+};
+
+/**  The agents and environments a session can be started with. */
+export type SessionChoices = {
+	agents: Choice[],
+	environments: Choice[],
 };
 
 export type SessionRow = {

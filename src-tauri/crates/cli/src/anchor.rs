@@ -5,20 +5,12 @@ use crate::output::{safe, say};
 use anyhow::{Result, bail};
 use std::path::Path;
 use vargate_anchor::AnchorConfig;
-use vargate_engine::anchoring::{self, AnchorOutcome, AnchorStatus};
+use vargate_engine::anchoring::{self, AnchorOutcome};
 use vargate_store::Store;
 
 pub async fn now(store: &Store, data_dir: &Path, tenant: &str, config: &AnchorConfig) -> Result<()> {
     crate::require_log(store, tenant).await?;
-    let result = anchoring::anchor_now(store, tenant, config).await;
-    let mut status = AnchorStatus::load(data_dir).unwrap_or_default();
-    status.rpc_url = config.rpc_url.clone();
-    status.chain_id = config.chain_id;
-    status.note(tenant, &result, &vargate_engine::ingest::now());
-    if let Err(e) = status.save(data_dir) {
-        eprintln!("warning: {e}");
-    }
-    match result? {
+    match anchoring::anchor_and_note(store, data_dir, tenant, config).await? {
         AnchorOutcome::Anchored(ev) => say!(
             "anchored {} at size {} on chain {}: tx {} in block {} (from {})",
             safe(&ev.commitment.origin),
@@ -35,23 +27,22 @@ pub async fn now(store: &Store, data_dir: &Path, tenant: &str, config: &AnchorCo
 
 pub async fn status(store: &Store, data_dir: &Path, tenant: &str, json: bool) -> Result<()> {
     crate::require_log(store, tenant).await?;
-    let anchors = store.anchors(tenant).await?;
-    let status = AnchorStatus::load(data_dir).map_err(anyhow::Error::msg)?;
-    let mine = status.tenants.get(tenant).cloned().unwrap_or_default();
+    let report = anchoring::anchor_report(store, data_dir, tenant).await?;
+    let mine = &report.attempts;
     if json {
         let out = serde_json::json!({
             "tenant": tenant,
-            "rpc_url": status.rpc_url,
-            "chain_id": status.chain_id,
+            "rpc_url": report.rpc_url,
+            "chain_id": report.chain_id,
             "attempts": mine,
-            "anchors": anchors.iter().map(|a| serde_json::json!({
+            "anchors": report.anchors.iter().map(|a| serde_json::json!({
                 "size": a.size, "recorded_at": a.recorded_at, "evidence": a.evidence,
             })).collect::<Vec<_>>(),
         });
         println!("{out:#}");
         return Ok(());
     }
-    match anchors.first() {
+    match report.anchors.first() {
         Some(a) => say!(
             "last anchor: size {} in tx {} (block {}, chain {}), recorded {}",
             a.size,
@@ -62,9 +53,9 @@ pub async fn status(store: &Store, data_dir: &Path, tenant: &str, json: bool) ->
         ),
         None => say!("never anchored"),
     }
-    say!("{} anchors in the log; log size now {}", anchors.len(), store.size(tenant).await?);
+    say!("{} anchors in the log; log size now {}", report.anchors.len(), report.log_size);
     if let Some(at) = &mine.last_attempt_at {
-        say!("last attempt {at} against {} (chain {})", safe(&status.rpc_url), status.chain_id);
+        say!("last attempt {at} against {} (chain {})", safe(&report.rpc_url), report.chain_id);
     }
     if let Some(e) = &mine.last_error {
         say!("FAILING: {} consecutive failures; last: {}", mine.failures, safe(e));

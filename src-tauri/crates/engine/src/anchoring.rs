@@ -3,21 +3,32 @@
 //! The log never waits on the chain: anchoring runs beside it, reads a checkpoint, and writes the evidence
 //! back as a record only when the transaction is in. A failing chain gives retries spaced by
 //! [`vargate_anchor::backoff()`] and a status file (`anchor-status.json` in the data directory) that `vargate
-//! anchor status` and the app read; nothing else.
+//! anchor status` and the app read ([`anchor_report`]); nothing else. A periodic anchorer also takes requests
+//! to anchor at once ([`AnchorRequests`]), so that the app's "Anchor now" and the periodic rounds never send
+//! two transactions for one checkpoint.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 use vargate_anchor::{AnchorConfig, AnchorEvidence, Anchorer, Commitment};
 use vargate_proof::{AnchorCheck, Checkpoint};
-use vargate_store::{Store, StoreError};
+use vargate_store::{Store, StoreError, StoredAnchor};
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AnchoringError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Chain(#[from] vargate_anchor::AnchorError),
+    /// The status file could not be read (the message names it).
+    #[error("anchoring status: {0}")]
+    Status(String),
+    /// The periodic anchorer a request was sent to has stopped.
+    #[error("the anchoring task has stopped")]
+    Stopped,
 }
 
 /// What one anchoring attempt did.
@@ -127,14 +138,107 @@ impl AnchorStatus {
     }
 }
 
+/// Anchors the tenant's log now and notes the attempt in the status file: `vargate anchor now`. A status file
+/// that cannot be written is logged, not an error (the anchor itself is in the log).
+pub async fn anchor_and_note(
+    store: &Store,
+    data_dir: &Path,
+    tenant: &str,
+    config: &AnchorConfig,
+) -> Result<AnchorOutcome, AnchoringError> {
+    let result = anchor_now(store, tenant, config).await;
+    note_attempt(data_dir, config, tenant, &result, false);
+    result
+}
+
+/// Notes one attempt in the status file, read afresh so that attempts made elsewhere (`vargate anchor now`,
+/// the app) are kept; after a failure of a periodic attempt (`backoff`), also when the next one is due.
+/// Returns that wait.
+fn note_attempt(
+    data_dir: &Path,
+    config: &AnchorConfig,
+    tenant: &str,
+    result: &Result<AnchorOutcome, AnchoringError>,
+    backoff: bool,
+) -> Option<Duration> {
+    let mut status = AnchorStatus::load(data_dir).unwrap_or_default();
+    status.rpc_url = config.rpc_url.clone();
+    status.chain_id = config.chain_id;
+    status.note(tenant, result, &crate::ingest::now());
+    let mut retry = None;
+    if let (true, Err(e), Some(t)) = (backoff, result, status.tenants.get_mut(tenant)) {
+        let wait = vargate_anchor::backoff(t.failures.saturating_sub(1));
+        tracing::warn!(tenant, "anchoring failed (retry in {wait:?}): {e}");
+        t.next_attempt_at = Some(later(wait));
+        retry = Some(wait);
+    }
+    if let Err(e) = status.save(data_dir) {
+        tracing::warn!("anchoring status: {e}");
+    }
+    retry
+}
+
+/// What `vargate anchor status` and the app show of a tenant's anchoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnchorReport {
+    /// The endpoint and chain of the attempts recorded in the status file (empty and 0 before any).
+    pub rpc_url: String,
+    pub chain_id: u64,
+    /// The tenant's last attempt: when, consecutive failures, the last error, the next retry.
+    pub attempts: TenantStatus,
+    /// The anchors in the log, newest first.
+    pub anchors: Vec<StoredAnchor>,
+    /// The log's size now (0 when the tenant has no log yet).
+    pub log_size: u64,
+}
+
+/// The tenant's anchors, the log's size and the recorded attempts. A tenant without a log has none.
+pub async fn anchor_report(store: &Store, data_dir: &Path, tenant: &str) -> Result<AnchorReport, AnchoringError> {
+    let (anchors, log_size) = match store.anchors(tenant).await {
+        Ok(anchors) => (anchors, store.size(tenant).await?),
+        Err(StoreError::UnknownTenant(_)) => (Vec::new(), 0),
+        Err(e) => return Err(e.into()),
+    };
+    let status = AnchorStatus::load(data_dir).map_err(AnchoringError::Status)?;
+    let attempts = status.tenants.get(tenant).cloned().unwrap_or_default();
+    Ok(AnchorReport { rpc_url: status.rpc_url, chain_id: status.chain_id, attempts, anchors, log_size })
+}
+
+/// Asks a running periodic anchorer ([`spawn_anchoring`]) to anchor one tenant at once, between its rounds.
+#[derive(Debug, Clone)]
+pub struct AnchorRequests {
+    tx: mpsc::Sender<Request>,
+}
+
+type Request = (String, oneshot::Sender<Result<AnchorOutcome, AnchoringError>>);
+
+impl AnchorRequests {
+    /// Anchors `tenant`'s log now (after the round under way, if any); the attempt is noted in the status file.
+    pub async fn anchor_now(&self, tenant: &str) -> Result<AnchorOutcome, AnchoringError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send((tenant.to_owned(), reply)).await.map_err(|_| AnchoringError::Stopped)?;
+        answer.await.map_err(|_| AnchoringError::Stopped)?
+    }
+}
+
 /// Anchors every tenant's log every `config.interval_secs`, retrying failures with backoff, until the store
 /// stops. Status goes to `data_dir`'s status file.
 pub fn spawn_anchorer(store: Store, config: AnchorConfig, data_dir: PathBuf) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let interval = std::time::Duration::from_secs(config.interval_secs.max(1));
-        let mut status = AnchorStatus::load(&data_dir).unwrap_or_default();
-        status.rpc_url = config.rpc_url.clone();
-        status.chain_id = config.chain_id;
+    spawn_anchoring(store, config, data_dir).0
+}
+
+/// [`spawn_anchorer`], taking requests to anchor at once between rounds: one task sends every anchoring
+/// transaction, so a request and a round never anchor the same checkpoint twice.
+pub fn spawn_anchoring(
+    store: Store,
+    config: AnchorConfig,
+    data_dir: PathBuf,
+) -> (tokio::task::JoinHandle<()>, AnchorRequests) {
+    let (tx, mut requests) = mpsc::channel::<Request>(8);
+    let task = tokio::spawn(async move {
+        let interval = Duration::from_secs(config.interval_secs.max(1));
+        // False once every requester is gone.
+        let mut open = true;
         loop {
             let logs = match store.logs().await {
                 Ok(logs) => logs,
@@ -150,26 +254,36 @@ pub fn spawn_anchorer(store: Store, config: AnchorConfig, data_dir: PathBuf) -> 
                 if let Err(AnchoringError::Store(StoreError::WriterStopped)) = result {
                     return;
                 }
-                status.note(&log.tenant, &result, &crate::ingest::now());
-                if let Err(e) = &result {
-                    let failures = status.tenants.get(&log.tenant).map_or(1, |t| t.failures);
-                    let retry = vargate_anchor::backoff(failures.saturating_sub(1));
-                    tracing::warn!(tenant = log.tenant, "anchoring failed (retry in {retry:?}): {e}");
+                if let Some(retry) = note_attempt(&data_dir, &config, &log.tenant, &result, true) {
                     wait = wait.min(retry);
-                    if let Some(t) = status.tenants.get_mut(&log.tenant) {
-                        t.next_attempt_at = Some(later(retry));
-                    }
                 }
             }
-            if let Err(e) = status.save(&data_dir) {
-                tracing::warn!("anchoring status: {e}");
+            let next_round = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next_round) => break,
+                    request = requests.recv(), if open => match request {
+                        Some((tenant, reply)) => {
+                            let result = anchor_now(&store, &tenant, &config).await;
+                            let stopped = matches!(result, Err(AnchoringError::Store(StoreError::WriterStopped)));
+                            if !stopped {
+                                note_attempt(&data_dir, &config, &tenant, &result, false);
+                            }
+                            let _ = reply.send(result);
+                            if stopped {
+                                return;
+                            }
+                        }
+                        None => open = false,
+                    },
+                }
             }
-            tokio::time::sleep(wait).await;
         }
-    })
+    });
+    (task, AnchorRequests { tx })
 }
 
-fn later(d: std::time::Duration) -> String {
+fn later(d: Duration) -> String {
     let t = time::OffsetDateTime::now_utc() + d;
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -82,10 +82,12 @@ async fn the_demo_console_lists_pages_approves_interrupts_and_exports() {
     let expected: Vec<u32> = whole.iter().map(|e| e.record.seq as u32).collect();
     assert_eq!(seen[..expected.len().min(seen.len())], expected[..expected.len().min(seen.len())]);
 
-    // The kill switch needs a reason, and records who pulled it before telling the session.
-    assert!(console.interrupt(session, " ", "alice").await.is_err());
-    console.interrupt(session, "checking a finding", "alice").await.unwrap();
-    let page = console.timeline(session, vec!["vargate.interrupt".into()], vec![], None, 10).await.unwrap();
+    // The kill switch needs a reason, and records who pulled it before telling the session. (On the research
+    // session: the most recently active one may be the errors scenario's, which the API has terminated.)
+    let running = &sessions.iter().find(|s| s.agent == "demo-research").unwrap().id;
+    assert!(console.interrupt(running, " ", "alice").await.is_err());
+    console.interrupt(running, "checking a finding", "alice").await.unwrap();
+    let page = console.timeline(running, vec!["vargate.interrupt".into()], vec![], None, 10).await.unwrap();
     let record = page.rows.iter().find(|r| r.source == "operator").expect("the operator's interrupt is recorded");
     assert!(record.payload.contains("alice") && record.payload.contains("checking a finding"), "{record:?}");
     assert!(console.interrupt("sesn_unknown", "typo", "alice").await.is_err(), "unknown sessions are errors");
@@ -208,4 +210,124 @@ async fn settings_are_checked_saved_and_used_by_the_next_console() {
     std::fs::write(dir.path().join("data/settings.json"), "{\"tenant\": ").unwrap();
     let error = Console::start_demo(config).await.unwrap_err().to_string();
     assert!(error.contains("settings.json"), "{error}");
+}
+
+/// A policy folder whose `demo` profile is the shipped one with a session limit: `daily` starts a day.
+fn limited_policies(dir: &std::path::Path, daily: u64) -> std::path::PathBuf {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../policies/profiles/demo.json");
+    let mut profile: serde_json::Value = serde_json::from_slice(&std::fs::read(shipped).unwrap()).unwrap();
+    profile["params"]["sessions"] = serde_json::json!({ "daily": daily });
+    let folder = dir.join("policies");
+    std::fs::create_dir_all(folder.join("profiles")).unwrap();
+    std::fs::write(folder.join("profiles/demo.json"), profile.to_string()).unwrap();
+    folder
+}
+
+/// A session started from the app (demo mode): chosen from the agents and environments the simulator lists,
+/// recorded as started by the reviewer, listened to at once (its first message makes the agent work, and its
+/// calls are governed), and listed. Over the profile's daily limit the next start is refused, saying which
+/// limit, and the refusal is recorded too; a start without an agent never reaches the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_started_in_the_app_is_governed_and_listed_and_a_start_over_the_limit_is_refused() {
+    use vargate_engine::console::{ConsoleError, NewSession};
+    use vargate_engine::session_gate::{CONTROL_SESSION, SESSION_REFUSED, SESSION_STARTED};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.policies = Some(limited_policies(dir.path(), 1));
+    let console = Console::start_demo(config).await.unwrap();
+
+    let choices = until("the demo's agents and environments", async || {
+        let c = console.session_choices().await.unwrap();
+        (c.agents.iter().any(|a| a.name == "demo-risky-bash") && !c.environments.is_empty()).then_some(c)
+    })
+    .await;
+    let agent = choices.agents.iter().find(|a| a.name == "demo-risky-bash").unwrap();
+    let new = NewSession {
+        agent_id: agent.id.clone(),
+        environment_id: choices.environments[0].id.clone(),
+        title: Some("  ".into()),
+        message: Some("Clean up the build folder.".into()),
+    };
+    let blank = NewSession { agent_id: " ".into(), ..new.clone() };
+    assert!(matches!(console.start_session(&blank, "alice").await, Err(ConsoleError::Invalid(_))));
+
+    let id = console.start_session(&new, "alice").await.unwrap();
+    let row = until("the new session listed, its calls governed", async || {
+        console.sessions().await.unwrap().into_iter().find(|s| s.id == id && s.governed > 0)
+    })
+    .await;
+    assert_eq!(row.agent, "demo-risky-bash");
+
+    let refused = console.start_session(&new, "bob").await.unwrap_err();
+    assert!(matches!(&refused, ConsoleError::Refused(r) if r.contains("the profile allows 1")), "{refused}");
+    assert!(refused.to_string().starts_with("session not started: "), "{refused}");
+
+    let all = TimelineFilter { limit: 100, ..Default::default() };
+    let control = console.store().timeline("demo", CONTROL_SESSION, &all).await.unwrap();
+    let kinds: Vec<(&str, &str)> =
+        control.iter().map(|e| (e.record.kind.as_str(), e.record.payload["by"].as_str().unwrap_or(""))).collect();
+    assert_eq!(kinds, [(SESSION_STARTED, "alice"), (SESSION_REFUSED, "bob")]);
+    assert_eq!(control[0].record.payload["session_id"], id.as_str());
+    console.shutdown().await;
+}
+
+/// Anchoring from the app: without a chain in the settings, "anchor now" says anchoring is not configured;
+/// with a local chain (anvil) the periodic anchorer's failed first attempt (an unfunded account) shows in
+/// the status with its error, and once the account is funded "anchor now" puts the log's checkpoint on the
+/// chain: the status then shows the anchor's size, transaction and block, and no failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anchoring_is_reported_and_done_now_from_the_console() {
+    use vargate_anchor::devnet::{CHAIN_ID, DevChain, anvil_binary};
+    use vargate_engine::console::{AnchorNowView, ConsoleError};
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let off = Console::start_demo(config.clone()).await.unwrap();
+    let status = off.anchor_status().await.unwrap();
+    assert_eq!((status.rpc_url.as_deref(), status.address.as_deref(), status.anchors), (None, None, 0));
+    let error = off.anchor_now().await.unwrap_err();
+    assert!(matches!(error, ConsoleError::AnchoringOff), "{error}");
+    assert!(error.to_string().contains("anchoring is not configured"), "{error}");
+    until("the demo's first session", async || (!off.sessions().await.unwrap().is_empty()).then_some(())).await;
+
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    let chain = Arc::new(DevChain::start(&anvil_binary(&repo)).await.unwrap_or_else(|e| panic!("{e}")));
+    let mut settings = off.settings().clone();
+    settings.anchor_rpc = Some(chain.url().to_owned());
+    settings.anchor_chain_id = Some(CHAIN_ID as u32);
+    off.save_settings(&settings).unwrap();
+    off.shutdown().await;
+
+    let console = Console::start_demo(config).await.unwrap();
+    let failing = until("the unfunded first attempt reported", async || {
+        let s = console.anchor_status().await.unwrap();
+        (s.failures >= 1 && s.last_error.is_some()).then_some(s)
+    })
+    .await;
+    assert_eq!(failing.rpc_url.as_deref(), Some(chain.url()));
+    assert_eq!((failing.chain_id, failing.confirmations), (Some(CHAIN_ID as u32), Some(2)));
+    let address = failing.address.clone().expect("the paying address is shown");
+    chain.fund(&address).await.unwrap();
+    // Anvil mines only on transactions: blocks keep coming so that the anchor gets its confirmations.
+    let miner = {
+        let chain = chain.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = chain.rpc("evm_mine", serde_json::json!([])).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let outcome = console.anchor_now().await.unwrap();
+    let status = console.anchor_status().await.unwrap();
+    miner.abort();
+    let last = status.last.clone().expect("an anchor in the log");
+    if let AnchorNowView::Anchored { anchor } = &outcome {
+        assert_eq!(anchor, &last, "the anchor made now is the newest");
+    }
+    assert!(last.tx_hash.starts_with("0x") && last.tx_hash.len() == 66, "{last:?}");
+    assert!(last.block_number.parse::<u64>().unwrap() > 0, "{last:?}");
+    assert_eq!((last.chain_id.as_str(), last.from.as_str()), ("31337", address.as_str()));
+    assert!(last.size > 0 && status.log_size > last.size, "{status:?}");
+    assert_eq!((status.failures, status.last_error.as_deref()), (0, None), "{status:?}");
+    console.shutdown().await;
 }

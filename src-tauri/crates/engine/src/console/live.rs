@@ -2,15 +2,15 @@
 //! periodically and attaches a listener to each one that is not terminated; a listener that ends (the
 //! session terminated, or the stream failed for good) is attached again at the next look if the session
 //! still runs. Attaching to a session ingested before records only what is new and waits again on calls
-//! held for approval (see `ingest`).
+//! held for approval (see `ingest`). A session started from the app gets its listener at once, in either
+//! mode ([`Console::watch`]).
 
 use super::{Console, ConsoleConfig, ConsoleError, Parts, Settings, open_store};
 use crate::approvals::{ApprovalConfig, Approvals};
 use crate::governor::Governor;
 use crate::ingest::ingest_session;
 use crate::policy_set::{PolicySet, ProfileChoice};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use vargate_agents::client::{Client, ClientConfig};
 use vargate_agents::stream::WatchOptions;
 use vargate_store::Keychain;
@@ -24,7 +24,7 @@ pub(super) async fn start(
     let client = Client::new(ClientConfig::new(config.base_url.clone(), api_key))?;
     let store = open_store(&config, keychain.clone()).await?;
     let profile = settings.profile.clone().map_or_else(ProfileChoice::default, ProfileChoice::Named);
-    let policies = Arc::new(PolicySet::load(None, profile)?);
+    let policies = Arc::new(PolicySet::load(config.policies.as_deref(), profile)?);
     let approvals = Arc::new(Approvals::new(
         store.clone(),
         ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
@@ -37,26 +37,24 @@ pub(super) async fn start(
         tenant: settings.tenant.clone().unwrap_or_else(|| config.tenant.clone()),
         approvals,
         policies,
+        governor,
         client,
         demo: None,
         settings,
     }));
     console.spawn_anchoring();
-    console.spawn(discover(console.clone(), governor));
+    console.spawn(discover(console.clone()));
     console.spawn_watchers();
     Ok(console)
 }
 
 /// Looks for sessions to watch every `discover_every`, for as long as the console runs.
-async fn discover(console: Arc<Console>, governor: Arc<Governor>) {
-    let watching: Arc<Mutex<HashSet<String>>> = Arc::default();
+async fn discover(console: Arc<Console>) {
     loop {
         match crate::session_gate::running_session_ids(&console.client).await {
             Ok(ids) => {
                 for id in ids {
-                    if watching.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone()) {
-                        console.spawn(listen(console.clone(), governor.clone(), watching.clone(), id));
-                    }
+                    console.watch(id);
                 }
             }
             Err(e) => tracing::warn!("listing the API's sessions failed (trying again later): {e}"),
@@ -65,12 +63,23 @@ async fn discover(console: Arc<Console>, governor: Arc<Governor>) {
     }
 }
 
+impl Console {
+    /// Attaches a listener to the session unless one listens already: its events are recorded and its calls
+    /// decided by this console's governor.
+    pub(super) fn watch(self: &Arc<Self>, id: String) {
+        if self.watching.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone()) {
+            self.spawn(listen(self.clone(), id));
+        }
+    }
+}
+
 /// Ingests one session until it ends, then forgets it so that the next look may attach again.
-async fn listen(console: Arc<Console>, governor: Arc<Governor>, watching: Arc<Mutex<HashSet<String>>>, id: String) {
+async fn listen(console: Arc<Console>, id: String) {
     let options = WatchOptions { max_reconnects: Some(50), ..WatchOptions::default() };
+    let governor = console.governor.clone();
     match ingest_session(&console.client, &console.store, &console.tenant, &id, governor.as_ref(), &options).await {
         Ok(report) => tracing::info!(session = id, "listener ended: {:?}", report.end),
         Err(e) => tracing::warn!(session = id, "listener failed: {e}"),
     }
-    watching.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+    console.watching.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
 }

@@ -3,15 +3,19 @@
 //! when there is no API key, and tells its subscribers what changed. It knows nothing of windows: the shell
 //! turns each of its methods into one command and each of its changes into one UI event.
 
+mod anchoring;
 mod live;
 mod policies;
 mod sessions;
 mod settings;
+mod start;
 mod timeline;
 
+pub use anchoring::{AnchorNowView, AnchorView, AnchoringView};
 pub use policies::{CaseView, PolicyView, ReplayView};
 pub use sessions::{SessionRow, SessionStatus};
 pub use settings::Settings;
+pub use start::{Choice, NewSession, SessionChoices};
 pub use timeline::{TimelinePage, TimelineRow, summary};
 
 use crate::approvals::{ApprovalConfig, ApprovalError, ApprovalEvent, Approvals};
@@ -20,9 +24,9 @@ use crate::governor::Governor;
 use crate::ingest::{INTERRUPT, now};
 use crate::policy_set::{PolicySet, PolicySetError, ProfileChoice};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -48,6 +52,9 @@ pub struct ConsoleConfig {
     pub tenant: String,
     /// Live mode: how often the API is asked for new sessions to watch.
     pub discover_every: Duration,
+    /// A policy folder whose .rego files and profiles/*.json join the shipped bundle (a profile of the same
+    /// name replaces the shipped one); `None`: the shipped bundle alone.
+    pub policies: Option<PathBuf>,
 }
 
 impl ConsoleConfig {
@@ -62,6 +69,7 @@ impl ConsoleConfig {
             base_url: vargate_agents::client::DEFAULT_BASE_URL.to_owned(),
             tenant: "default".to_owned(),
             discover_every: Duration::from_secs(15),
+            policies: None,
         }
     }
 }
@@ -92,6 +100,14 @@ pub enum ConsoleError {
     Api(#[from] ClientError),
     #[error("export: {0}")]
     Export(#[from] crate::export::ExportError),
+    #[error("anchoring: {0}")]
+    Anchoring(#[from] crate::anchoring::AnchoringError),
+    /// Anchoring was asked for, but the settings name no chain.
+    #[error("anchoring is not configured: set an EVM JSON-RPC endpoint and a chain id in Settings")]
+    AnchoringOff,
+    /// A session start the profile's session limits refused (recorded): the message says which limit.
+    #[error("session not started: {0}")]
+    Refused(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -104,6 +120,7 @@ struct Parts {
     tenant: String,
     approvals: Arc<Approvals>,
     policies: Arc<PolicySet>,
+    governor: Arc<Governor>,
     client: Client,
     demo: Option<Arc<Demo>>,
     settings: Settings,
@@ -119,9 +136,18 @@ pub struct Console {
     tenant: String,
     approvals: Arc<Approvals>,
     policies: Arc<PolicySet>,
+    /// Decides the calls of every session this console listens to.
+    governor: Arc<Governor>,
     client: Client,
     demo: Option<Arc<Demo>>,
     changes: broadcast::Sender<ConsoleEvent>,
+    /// Sessions with a listener (see [`Console::watch`]).
+    watching: Arc<Mutex<HashSet<String>>>,
+    /// The periodic anchorer's door for "anchor now", when the settings name a chain.
+    anchoring: OnceLock<crate::anchoring::AnchorRequests>,
+    /// The account that pays for anchoring on that chain, once asked of the keychain (through the log's
+    /// writer, which waits for it: not on every status refresh).
+    anchor_address: OnceLock<String>,
     /// Agent names by session id, asked of the API once.
     agents: Mutex<HashMap<String, String>>,
     /// Session rows as last read, by session id (see [`Console::sessions`]).
@@ -139,7 +165,7 @@ impl Console {
         let api_key = tokio::task::spawn_blocking(move || keys.credential(&name))
             .await
             .map_err(|e| ConsoleError::Invalid(format!("reading the API key: {e}")))??;
-        let settings = Settings::load(&config.data_dir)?;
+        let settings = Settings::load(&config.data_dir, config.policies.as_deref())?;
         match api_key {
             Some(key) if !key.trim().is_empty() => live::start(config, keychain, settings, key).await,
             _ => Self::start_demo_with(config, keychain, settings).await,
@@ -151,7 +177,7 @@ impl Console {
     /// expired first: the simulator that ran their sessions is gone.
     pub async fn start_demo(config: ConsoleConfig) -> Result<Arc<Console>, ConsoleError> {
         let keychain = open_keychain(&config).await?;
-        let settings = Settings::load(&config.data_dir)?;
+        let settings = Settings::load(&config.data_dir, config.policies.as_deref())?;
         Self::start_demo_with(config, keychain, settings).await
     }
 
@@ -162,7 +188,7 @@ impl Console {
     ) -> Result<Arc<Console>, ConsoleError> {
         let store = open_store(&config, keychain.clone()).await?;
         let profile = settings.profile.clone().unwrap_or_else(|| "demo".to_owned());
-        let policies = Arc::new(PolicySet::load(None, ProfileChoice::Named(profile))?);
+        let policies = Arc::new(PolicySet::load(config.policies.as_deref(), ProfileChoice::Named(profile))?);
         let approvals = Arc::new(Approvals::new(
             store.clone(),
             ApprovalConfig { timeout: config.approval_timeout, ..Default::default() },
@@ -181,6 +207,7 @@ impl Console {
             tenant: demo::TENANT.to_owned(),
             approvals,
             policies,
+            governor: governor.clone(),
             client: demo.client().clone(),
             demo: Some(demo.clone()),
             settings,
@@ -201,9 +228,13 @@ impl Console {
             tenant: parts.tenant,
             approvals: parts.approvals,
             policies: parts.policies,
+            governor: parts.governor,
             client: parts.client,
             demo: parts.demo,
             changes,
+            watching: Arc::default(),
+            anchoring: OnceLock::new(),
+            anchor_address: OnceLock::new(),
             agents: Mutex::new(HashMap::new()),
             rows: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
@@ -246,12 +277,14 @@ impl Console {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(tokio::spawn(task));
     }
 
-    /// Anchors the log periodically when the settings name a chain (see `anchoring`).
+    /// Anchors the log periodically when the settings name a chain (see `anchoring`); the same task anchors
+    /// on request ([`Console::anchor_now`]).
     fn spawn_anchoring(&self) {
-        if let (Some(rpc), Some(chain)) = (&self.settings.anchor_rpc, self.settings.anchor_chain_id) {
-            let config = vargate_anchor::AnchorConfig::new(rpc.clone(), u64::from(chain));
-            let task = crate::anchoring::spawn_anchorer(self.store.clone(), config, self.config.data_dir.clone());
+        if let Some(config) = self.anchor_config() {
+            let (task, requests) =
+                crate::anchoring::spawn_anchoring(self.store.clone(), config, self.config.data_dir.clone());
             self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(task);
+            let _ = self.anchoring.set(requests);
         }
     }
 
@@ -345,27 +378,6 @@ impl Console {
             Some(e) => Err(e.into()),
             None => Ok(decided),
         }
-    }
-
-    /// Starts a session of `agent` in `environment_id` for `by`, within the active profile's session limits
-    /// (see `session_gate`); a refusal is recorded and returned as an error saying which limit.
-    pub async fn start_session(
-        &self,
-        agent: &str,
-        environment_id: &str,
-        title: Option<String>,
-        by: &str,
-    ) -> Result<String, ConsoleError> {
-        let limits = crate::session_gate::SessionLimits::from_params(&self.policies.active().profile.params);
-        let params = vargate_agents::client::SessionParams {
-            agent: json!(agent),
-            environment_id: environment_id.to_owned(),
-            title,
-            ..Default::default()
-        };
-        crate::session_gate::start_session(&self.client, &self.store, &self.tenant, limits, &params, by)
-            .await
-            .map_err(|e| ConsoleError::Invalid(e.to_string()))
     }
 
     /// The kill switch: records who interrupted the session and why, then sends `user.interrupt` and a

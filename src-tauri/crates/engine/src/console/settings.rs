@@ -44,8 +44,9 @@ impl Settings {
     }
 
     /// The saved settings; the defaults when none were saved. A file that cannot be read is an error that
-    /// names it (the app says so rather than silently dropping what was set).
-    pub fn load(data_dir: &Path) -> Result<Settings, ConsoleError> {
+    /// names it (the app says so rather than silently dropping what was set). Profiles are looked up in the
+    /// shipped bundle with the `policies` folder on top.
+    pub fn load(data_dir: &Path, policies: Option<&Path>) -> Result<Settings, ConsoleError> {
         let path = Self::path(data_dir);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -54,12 +55,13 @@ impl Settings {
         };
         let settings: Settings = serde_json::from_str(&text)
             .map_err(|e| ConsoleError::Invalid(format!("{} is not valid settings: {e}", path.display())))?;
-        settings.check()?;
+        settings.check(policies)?;
         Ok(settings)
     }
 
-    /// Checks every field; the message names the one that is wrong.
-    pub fn check(&self) -> Result<(), ConsoleError> {
+    /// Checks every field; the message names the one that is wrong. A profile must be in the shipped bundle
+    /// or the `policies` folder.
+    pub fn check(&self, policies: Option<&Path>) -> Result<(), ConsoleError> {
         let bad = |m: String| Err(ConsoleError::Invalid(m));
         if let Some(t) = &self.tenant
             && (t.is_empty()
@@ -69,7 +71,7 @@ impl Settings {
             return bad(format!("tenant {t:?}: use 1 to 64 letters, digits, '-', '_' or '.'"));
         }
         if let Some(p) = &self.profile {
-            PolicySet::load(None, ProfileChoice::Named(p.clone()))
+            PolicySet::load(policies, ProfileChoice::Named(p.clone()))
                 .map_err(|e| ConsoleError::Invalid(format!("profile {p:?}: {e}")))?;
         }
         match (&self.anchor_rpc, self.anchor_chain_id) {
@@ -88,8 +90,8 @@ impl Settings {
     }
 
     /// Writes the settings atomically, after checking them.
-    pub fn save(&self, data_dir: &Path) -> Result<(), ConsoleError> {
-        self.check()?;
+    pub fn save(&self, data_dir: &Path, policies: Option<&Path>) -> Result<(), ConsoleError> {
+        self.check(policies)?;
         let path = Self::path(data_dir);
         let part = path.with_extension("json.part");
         let text = serde_json::to_string_pretty(self).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
@@ -108,6 +110,6 @@ impl Console {
 
     /// Saves new settings for the next console (the app starts one at once).
     pub fn save_settings(&self, settings: &Settings) -> Result<(), ConsoleError> {
-        settings.save(&self.config.data_dir)
+        settings.save(&self.config.data_dir, self.config.policies.as_deref())
     }
 }
