@@ -6,6 +6,7 @@
 use crate::merkle::{self, Hash};
 use crate::record::RecordHead;
 use crate::view::EntryView;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the checks need of one entry's leaf. `None` in [`read_leaves`]'s result: the leaf is not base64.
 #[derive(Debug)]
@@ -33,39 +34,54 @@ pub(crate) enum Prev {
     Malformed,
 }
 
-/// Fewer entries than this per thread are not worth a thread's start.
-const MIN_PER_THREAD: usize = 512;
+/// Entries a thread takes at a time. Small enough that threads finish together, large enough that taking
+/// the next part costs nothing.
+const PART: usize = 256;
 
-/// Reads every entry's leaf, in order, splitting the entries over the available cores. `tenant` and
-/// `session_id` are the session the file is about.
+/// Reads every entry's leaf, in order, on all cores. `tenant` and `session_id` are the session the file is
+/// about. Threads, the caller's included, take parts in turn: one slowed by other work (a pack's archive
+/// checks run beside this) simply takes fewer.
 pub(crate) fn read_leaves(entries: &[EntryView<'_>], tenant: &str, session_id: &str) -> Vec<Option<LeafFacts>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores.min(entries.len() / MIN_PER_THREAD).max(1);
-    if threads == 1 {
-        return read_chunk(entries, tenant, session_id);
+    let parts: Vec<&[EntryView<'_>]> = entries.chunks(PART).collect();
+    if cores < 2 || parts.len() < 4 {
+        return read_part(entries, tenant, session_id, &mut Vec::new());
     }
-    let chunk = entries.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            entries.chunks(chunk).map(|part| scope.spawn(move || read_chunk(part, tenant, session_id))).collect();
-        let mut out = Vec::with_capacity(entries.len());
-        for (worker, part) in workers.into_iter().zip(entries.chunks(chunk)) {
-            // A worker that panicked (it must not: this crate denies panicking constructs) reads as leaves that
-            // could not be decoded, which fails verification rather than passing it.
-            out.extend(worker.join().unwrap_or_else(|_| part.iter().map(|_| None).collect()));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let (mut done, mut buf) = (Vec::new(), Vec::new());
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = parts.get(index) else { return done };
+            done.push((index, read_part(part, tenant, session_id, &mut buf)));
         }
-        out
-    })
+    };
+    let mut read: Vec<Option<Vec<Option<LeafFacts>>>> = parts.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..cores.min(parts.len())).map(|_| scope.spawn(work)).collect();
+        let mut all = vec![work()];
+        // A helper that panicked (it must not: this crate denies panicking constructs) leaves its parts unread,
+        // and unread leaves fail verification rather than pass it.
+        all.extend(helpers.into_iter().filter_map(|h| h.join().ok()));
+        for (index, facts) in all.into_iter().flatten() {
+            if let Some(slot) = read.get_mut(index) {
+                *slot = Some(facts);
+            }
+        }
+    });
+    read.into_iter()
+        .zip(&parts)
+        .flat_map(|(facts, part)| facts.unwrap_or_else(|| part.iter().map(|_| None).collect()))
+        .collect()
 }
 
-fn read_chunk(entries: &[EntryView<'_>], tenant: &str, session_id: &str) -> Vec<Option<LeafFacts>> {
-    let mut buf = Vec::new();
+fn read_part(entries: &[EntryView<'_>], tenant: &str, session_id: &str, buf: &mut Vec<u8>) -> Vec<Option<LeafFacts>> {
     entries
         .iter()
         .map(|entry| {
             buf.clear();
-            base64_simd::STANDARD.decode_append(&entry.leaf.0, &mut buf).ok()?;
-            Some(LeafFacts { hash: merkle::leaf_hash(&buf), head: head_facts(&buf, tenant, session_id) })
+            base64_simd::STANDARD.decode_append(&entry.leaf.0, buf).ok()?;
+            Some(LeafFacts { hash: merkle::leaf_hash(buf), head: head_facts(buf, tenant, session_id) })
         })
         .collect()
 }

@@ -28,6 +28,7 @@ pub mod verify;
 mod verify_anchor;
 mod verify_pack;
 mod view;
+mod zip_compare;
 
 pub use checkpoint::{Checkpoint, HeadsCommitment};
 pub use merkle::{Hash, Subtree};

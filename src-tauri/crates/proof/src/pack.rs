@@ -137,7 +137,13 @@ pub fn sha256(bytes: &[u8]) -> Hash {
 pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
     // Room for the files and their headers up front: growing a buffer of megabytes by doubling copies it.
     let capacity = files.iter().map(|(n, b)| b.len() + 2 * n.len() + 128).sum::<usize>() + 64;
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+    let cursor = zip_into(Cursor::new(Vec::with_capacity(capacity)), files)?;
+    Ok(cursor.into_inner())
+}
+
+/// The archive [`write_zip`] makes, written into `target`.
+fn zip_into<W: Write + std::io::Seek>(target: W, files: &[(&str, &[u8])]) -> Result<W, PackError> {
+    let mut zip = zip::ZipWriter::new(target);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip::DateTime::default())
@@ -146,8 +152,7 @@ pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>, PackError> {
         zip.start_file(*name, options).map_err(|e| PackError::Archive(e.to_string()))?;
         zip.write_all(bytes).map_err(|e| PackError::Archive(e.to_string()))?;
     }
-    let cursor = zip.finish().map_err(|e| PackError::Archive(e.to_string()))?;
-    Ok(cursor.into_inner())
+    zip.finish().map_err(|e| PackError::Archive(e.to_string()))
 }
 
 /// Reads every file of a pack, refusing what a pack never holds: directories, paths, duplicate names, more
@@ -203,6 +208,10 @@ pub fn check_layout<F: AsRef<[u8]>>(bytes: &[u8], files: &BTreeMap<String, F>) -
     if files.len() != ordered.len() {
         return Err(format!("{} files, a pack has {}", files.len(), ordered.len()));
     }
+    if zip_into(crate::zip_compare::Comparison::new(bytes), &ordered).is_ok_and(|c| c.matches()) {
+        return Ok(());
+    }
+    // Only a pack that fails is built, to say where it differs.
     let canonical = write_zip(&ordered).map_err(|e| e.to_string())?;
     if canonical == bytes {
         return Ok(());
@@ -224,6 +233,31 @@ mod tests {
         assert_eq!(one, write_zip(&files).unwrap());
         let back = read_zip(&one).unwrap();
         assert_eq!(back.get("b.pdf").map(Vec::as_slice), Some(&b"%PDF-1.7 ..."[..]));
+    }
+
+    /// The layout check compares without building the archive; it must see every byte, headers included,
+    /// and any byte changed anywhere.
+    #[test]
+    fn the_layout_comparison_sees_every_byte() {
+        let proof = vec![b'p'; 5_000];
+        let report = vec![b'r'; 4_500];
+        let files: [(&str, &[u8]); 4] =
+            [(MANIFEST, b"{\"m\":1}"), (SIGNATURE, b"sig"), (PROOF, &proof), (REPORT, &report)];
+        let zip = write_zip(&files).unwrap();
+        let compare = |bytes: &[u8]| zip_into(crate::zip_compare::Comparison::new(bytes), &files).unwrap().matches();
+        assert!(compare(&zip));
+        for i in 0..zip.len() {
+            let mut flipped = zip.clone();
+            flipped[i] ^= 0x20;
+            assert!(!compare(&flipped), "byte {i} of {}", zip.len());
+        }
+        assert!(!compare(&zip[..zip.len() - 1]));
+        assert!(!compare(&[zip.as_slice(), b"x"].concat()));
+        let map: BTreeMap<String, &[u8]> = files.iter().map(|(n, b)| (n.to_string(), *b)).collect();
+        assert_eq!(check_layout(&zip, &map), Ok(()));
+        let mut flipped = zip.clone();
+        flipped[3] ^= 1;
+        assert!(check_layout(&flipped, &map).unwrap_err().starts_with("byte 3 differs"));
     }
 
     #[test]

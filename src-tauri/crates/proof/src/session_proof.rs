@@ -70,8 +70,9 @@ impl SessionProof {
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|r| {
-                let hash =
-                    known.get(&(r.start, r.end)).ok_or(format!("no path holds node [{}, {})", r.start, r.end))?;
+                let hash = known
+                    .get(&(r.start, r.end))
+                    .ok_or_else(|| format!("no path holds node [{}, {})", r.start, r.end))?;
                 Ok(Node(r.start, r.end, hash.clone()))
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -376,7 +376,7 @@ fn check_shared_entries(
             .iter()
             .zip(leaves)
             .enumerate()
-            .map(|(i, (e, l))| Ok((e.index, l.as_ref().ok_or(format!("entry {i}: leaf is not base64"))?.hash)))
+            .map(|(i, (e, l))| Ok((e.index, l.as_ref().ok_or_else(|| format!("entry {i}: leaf is not base64"))?.hash)))
             .collect::<Result<Vec<_>, String>>()?;
         let nodes = file.nodes.as_ref().ok_or("the file has no nodes")?;
         let nodes = nodes
@@ -411,7 +411,7 @@ fn check_chain(file: &FileView<'_>, leaves: &[Option<LeafFacts>]) -> Result<Stri
     let mut prev: Option<Hash> = None;
     let mut last_index: Option<u64> = None;
     for (i, (leaf, entry)) in leaves.iter().zip(&file.entries).enumerate() {
-        let leaf = leaf.as_ref().ok_or(format!("entry {i}: leaf is not base64"))?;
+        let leaf = leaf.as_ref().ok_or_else(|| format!("entry {i}: leaf is not base64"))?;
         let record = leaf.head.as_ref().map_err(|e| format!("entry {i}: {e}"))?;
         if let Some((tenant, session_id)) = &record.foreign {
             return Err(format!("entry {i} belongs to {tenant}/{session_id}, not {}/{}", s.tenant, s.session_id));
