@@ -4,7 +4,8 @@
 //! Conventions every command follows (`output`): data is printed with control characters escaped, `--json`
 //! output is exact, errors are one line with each cause once, a closed pipe ends the program quietly, `-`
 //! reads standard input where a file is read, and only commands that use the log take `--data-dir` and
-//! `--keystore`. Only commands that import or ingest create a tenant's log (and its signing key).
+//! `--keystore`. Only commands that import, ingest or start sessions (recording the start) create a tenant's
+//! log (and its signing key).
 
 // Audit appends and proof checks allocate per record; mimalloc measured 1.6× faster appends than the
 // system allocator on this path (cargo bench -p vargate-store --bench append).
@@ -20,6 +21,7 @@ mod import;
 mod log;
 mod output;
 mod policy;
+mod session;
 mod sim;
 mod timeline;
 mod verify;
@@ -147,7 +149,8 @@ enum Command {
     /// Tenants' data: crypto-shredding.
     #[command(subcommand)]
     Tenant(TenantCommand),
-    /// Act on a live managed-agents session (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).
+    /// Start a managed-agents session within the profile's limits, or interrupt one (ANTHROPIC_API_KEY,
+    /// ANTHROPIC_BASE_URL).
     #[command(subcommand)]
     Session(SessionCommand),
     /// Run the detectors over JSON Lines of {"id","command"} or {"id","text"}: one JSON result line each.
@@ -336,6 +339,39 @@ enum TenantCommand {
 
 #[derive(Debug, Subcommand)]
 enum SessionCommand {
+    /// Start a session of an agent within the governance profile's session limits (sessions.max_concurrent,
+    /// sessions.daily), recording the start, or the refusal, with who asked in the tenant's log. Prints the
+    /// new session's id alone on standard output; govern it with `vargate watch`. Exit status: 0 started; 1 an
+    /// error; 3 refused, by a limit or because the figures to check one could not be had (the refusal is
+    /// recorded).
+    Start {
+        /// The tenant whose log records the start (created if new).
+        #[arg(long)]
+        tenant: String,
+        /// The agent to run (agent_…).
+        #[arg(long, value_name = "AGENT_ID")]
+        agent: String,
+        /// The environment to run it in (env_…).
+        #[arg(long, value_name = "ENV_ID")]
+        environment: String,
+        /// The session's title, shown in the API's session list.
+        #[arg(long)]
+        title: Option<String>,
+        /// Sent as the session's first user message, so that the agent starts working.
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+        /// Who starts it (recorded) [default: $USER].
+        #[arg(long = "as", visible_alias = "by", value_name = "NAME")]
+        by: Option<String>,
+        /// Print the start as a JSON object (session_id, tenant, agent, environment_id, title, by,
+        /// message_sent) instead of the id alone.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The kill switch: interrupt the session now and tell the agent why. The process that ingests the
     /// session records the interrupt and the message (with the reason and who sent it) from its echo.
     Interrupt {
@@ -489,7 +525,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", output::one_line(&e));
-            ExitCode::FAILURE
+            if e.downcast_ref::<session::Refused>().is_some() {
+                ExitCode::from(session::REFUSED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -532,16 +572,9 @@ impl StoreArgs {
             if let Some(warning) = self.keystore.warning() {
                 eprintln!("warning: {warning}");
             }
-            // Commands that sign connect now, so that a keystore that cannot be reached is one clear line
-            // before any work starts (not a failure per session, minutes in).
+            // Commands that sign connect now: a keystore that cannot be reached is one clear line.
             let kind = self.keystore.clone();
-            tokio::task::spawn_blocking(move || {
-                let keychain = Keychain::open(kind)?;
-                // Some keystores connect only on first use: ask for a key that does not exist.
-                vargate_store::KeySource::find(&keychain, "vargate-keystore-probe")?;
-                Ok::<_, vargate_store::KeyError>(keychain)
-            })
-            .await??
+            tokio::task::spawn_blocking(move || Keychain::open_checked(kind)).await??
         } else {
             Keychain::lazy(self.keystore.clone())
         };
@@ -628,7 +661,34 @@ async fn run(command: Command) -> Result<()> {
         Command::Session(SessionCommand::Interrupt { session, reason, by }) => {
             // A kill switch must never fail for want of a name: without --as or USER it says so instead.
             let by = approver_name(by).unwrap_or_else(|_| "an operator (no --as given, no USER set)".into());
-            watch::interrupt(&session, &reason, &by).await
+            session::interrupt(&session, &reason, &by).await
+        }
+        Command::Session(SessionCommand::Start {
+            tenant,
+            agent,
+            environment,
+            title,
+            message,
+            by,
+            json,
+            policy,
+            store,
+        }) => {
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .filter(|n| !n.trim().is_empty())
+                .context("who is starting the session? pass --as NAME (no USER in the environment)")?;
+            let policies = policy.load("default")?;
+            let start = session::Start {
+                tenant: &tenant,
+                agent: &agent,
+                environment: &environment,
+                title: title.as_deref(),
+                message: message.as_deref(),
+                by: &by,
+                json,
+            };
+            with_store_signing(&store, true, async |s| session::start(s, &policies, start).await).await
         }
     }
 }

@@ -10,24 +10,15 @@ use vargate_store::Store;
 
 use crate::output::{count, safe, say};
 
-/// The API client `vargate watch` and the kill switch use: key and base URL from the environment.
-fn client() -> Result<Client> {
+/// The API client of every command that talks to the API (`watch`, `session`): key and base URL from the
+/// environment.
+pub(crate) fn client() -> Result<Client> {
     let key = std::env::var("ANTHROPIC_API_KEY").unwrap_or_default();
     if key.trim().is_empty() {
         bail!("set ANTHROPIC_API_KEY to reach a real session (or try `vargate demo`, which needs no key)");
     }
     let base = std::env::var("ANTHROPIC_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
     Client::new(ClientConfig::new(base, key)).context("configuring the API client")
-}
-
-/// Sends `user.interrupt` and a message saying who stopped the session and why.
-pub async fn interrupt(session: &str, reason: &str, by: &str) -> Result<()> {
-    let client = client()?;
-    let text = format!("Vargate: {by} interrupted this session: {reason}");
-    let events = vargate_engine::ingest::interrupt_events(Some(&text));
-    client.send_events(session, &events).await.with_context(|| format!("interrupting session {}", safe(session)))?;
-    say!("interrupted session {} ({})", safe(session), safe(reason));
-    Ok(())
 }
 
 pub async fn run(store: &Store, tenant: &str, session: &str, policies: PolicySet) -> Result<()> {

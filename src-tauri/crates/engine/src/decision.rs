@@ -99,6 +99,10 @@ pub trait Decider: Send + Sync {
         None
     }
 
+    /// The tokens a session had used before ingest (re)attached to it, from its recorded usage events: a
+    /// decider that counts usage resumes from there after a restart.
+    fn restore_usage(&self, _tenant: &str, _session: &str, _tokens: u64) {}
+
     /// Runs a custom tool call that policy allowed. The default has no executor for any tool.
     fn execute(
         &self,

@@ -36,6 +36,9 @@ pub struct Governor {
     executors: Vec<Arc<dyn crate::executor::Executor>>,
     state: Mutex<State>,
     behaviour: BehaviourConfig,
+    /// Tenants whose history this governor has rebuilt from their log ([`Governor::restore_history`]); held
+    /// while one is rebuilt, so that it is rebuilt once.
+    restored: tokio::sync::Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +67,7 @@ impl Governor {
             executors: Vec::new(),
             state: Mutex::new(State::default()),
             behaviour: BehaviourConfig::default(),
+            restored: tokio::sync::Mutex::default(),
         }
     }
 
@@ -99,6 +103,42 @@ impl Governor {
         };
         self.store.append(tenant, record).await.map_err(|e| format!("recording the policy bundle: {e}"))?;
         self.state().recorded_bundles.insert(key);
+        Ok(())
+    }
+
+    /// Rebuilds what the policies see of the tenant's past — each agent's governed actions, denials,
+    /// violations (the cooldown) and high-value actions, each session's behaviour — from the decision records
+    /// of the 24 hours before `at_ms` in its log: once, before this governor's first evaluation for the
+    /// tenant, so that a restart neither resets a quota nor forgets a cooldown. A bounded read through the
+    /// store's decisions index (at most [`crate::history::MAX_RESTORED`] records, a few values each). Until
+    /// it succeeds nothing is decided for the tenant: the caller denies with the cause.
+    async fn restore_history(&self, tenant: &str, at_ms: u64) -> Result<(), String> {
+        use crate::history::{DAY_MS, MAX_RESTORED, RECORD_PATHS, Recorded};
+        let mut restored = self.restored.lock().await;
+        if restored.contains(tenant) {
+            return Ok(());
+        }
+        let since = i64::try_from(at_ms.saturating_sub(DAY_MS) / 1000).unwrap_or(i64::MAX);
+        let rows = self
+            .store
+            .recent_decisions(tenant, since, &RECORD_PATHS, MAX_RESTORED)
+            .await
+            .map_err(|e| format!("rebuilding the policy history from the log: {e}"))?;
+        let mut recorded: Vec<Recorded> = rows.iter().filter_map(|values| Recorded::from_values(values)).collect();
+        recorded.sort_by_key(|r| r.entry.at_ms);
+        let mut state = self.state();
+        for Recorded { session, agent, entry, observation } in recorded {
+            if let Some(observation) = observation {
+                state
+                    .sessions
+                    .entry((tenant.to_owned(), session))
+                    .or_insert_with(|| SessionBehaviour::new(self.behaviour.clone()))
+                    .observe(observation);
+            }
+            state.history.record(tenant, &agent, entry);
+        }
+        drop(state);
+        restored.insert(tenant.to_owned());
         Ok(())
     }
 
@@ -202,6 +242,7 @@ impl Governor {
         let active = self.policies.active();
         self.record_bundle(&request.tenant, &active.bundle, &request.at).await?;
         let (at_ms, hour_utc, weekday) = parse_time(&request.at)?;
+        self.restore_history(&request.tenant, at_ms).await?;
         let analysis = Self::analyse_safely(request)?;
         // The policy sees the score of what the session did before; this call's own findings are in the
         // input, and join the score (with whether it was denied) once decided.
@@ -298,6 +339,7 @@ impl Decider for Governor {
             let input: PolicyInput = serde_json::from_value(held.details["pass1_input"].clone())
                 .map_err(|e| format!("the held call's policy input is unreadable: {e}"))?;
             let (at_ms, _, _) = parse_time(&now)?;
+            self.restore_history(&held.tenant, at_ms).await?;
             self.evaluate(&active, input, &held.tenant, &held.agent, &held.session_id, at_ms)
         };
         match result.await {
@@ -308,6 +350,10 @@ impl Decider for Governor {
                 decision
             }
         }
+    }
+
+    fn restore_usage(&self, tenant: &str, session: &str, tokens: u64) {
+        self.state().history.restore_tokens(tenant, session, tokens);
     }
 
     /// The budget template's cap (`params.budget.token_cap`, as the policy reads it) applies to observed
@@ -350,6 +396,10 @@ impl Decider for Governor {
 
     async fn observe(&self, request: &DecisionRequest) -> Option<Interrupt> {
         let (at_ms, _, _) = parse_time(&request.at).ok()?;
+        if let Err(cause) = self.restore_history(&request.tenant, at_ms).await {
+            // Watching goes on with what this process has seen; the next decision retries, and denies.
+            tracing::error!(tenant = request.tenant, "observing a tool use: {cause}");
+        }
         let analysis = match Self::analyse_safely(request) {
             Ok(a) => a,
             Err(cause) => {
@@ -386,7 +436,7 @@ impl Decider for Governor {
 }
 
 /// Milliseconds since the epoch, hour (UTC) and ISO weekday of an RFC 3339 time.
-fn parse_time(at: &str) -> Result<(u64, u8, u8), String> {
+pub(crate) fn parse_time(at: &str) -> Result<(u64, u8, u8), String> {
     let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
         .map_err(|e| format!("the event time {at:?} is not RFC 3339: {e}"))?
         .to_offset(time::UtcOffset::UTC);
@@ -394,7 +444,7 @@ fn parse_time(at: &str) -> Result<(u64, u8, u8), String> {
     Ok((ms, t.hour(), t.weekday().number_from_monday()))
 }
 
-fn host(url: &str) -> Option<String> {
+pub(crate) fn host(url: &str) -> Option<String> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);

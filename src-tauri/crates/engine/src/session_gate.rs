@@ -85,12 +85,14 @@ fn over_limit(limits: SessionLimits, open: Option<u64>, today: Option<u64>) -> O
     if let (Some(max), Some(open)) = (limits.max_concurrent, open)
         && open >= max
     {
-        return Some(format!("{open} sessions are open; the profile allows {max} at once"));
+        let open = if open == 1 { "1 session is".to_owned() } else { format!("{open} sessions are") };
+        return Some(format!("{open} open; the profile allows {max} at once"));
     }
     if let (Some(max), Some(today)) = (limits.daily, today)
         && today >= max
     {
-        return Some(format!("{today} sessions were started in the last 24 hours; the profile allows {max}"));
+        let today = if today == 1 { "1 session was".to_owned() } else { format!("{today} sessions were") };
+        return Some(format!("{today} started in the last 24 hours; the profile allows {max}"));
     }
     None
 }

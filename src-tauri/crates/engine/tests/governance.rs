@@ -56,13 +56,21 @@ async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, perm
                "input_schema": {"type": "object", "properties": {"to": {"type": "string"}}}}),
     ];
     let (agent, env) = agent_and_environment(&client, scenario["name"].as_str().unwrap(), tools).await;
+    let session = session_turn(&client, store, governor, &agent, &env).await;
+    sim.shutdown().await;
+    session
+}
+
+/// Runs one turn of a new session of `agent` under a governor, until the turn ends; deletes the session
+/// (which ends the watch) and returns its id.
+async fn session_turn(client: &Client, store: &Store, governor: &Governor, agent: &str, env: &str) -> String {
     let session = client
-        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
+        .create_session(&SessionParams { agent: json!(agent), environment_id: env.to_owned(), ..Default::default() })
         .await
         .unwrap()
         .id;
     let options = WatchOptions::default();
-    let watch = ingest_session(&client, store, TENANT, &session, governor, &options);
+    let watch = ingest_session(client, store, TENANT, &session, governor, &options);
     let drive = async {
         client
             .send_events(&session, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
@@ -87,7 +95,6 @@ async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, perm
     };
     let (watched, ()) = tokio::join!(watch, drive);
     watched.unwrap();
-    sim.shutdown().await;
     session
 }
 
@@ -101,6 +108,20 @@ async fn end_after_decisions(store: &Store, client: &Client, session: &str, n: u
     for _ in 0..600 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if decisions(store, session).await.len() == n {
+            break;
+        }
+    }
+    client.delete_session(session).await.unwrap();
+}
+
+/// Waits until the session has `n` decision records and the answer to its last call is recorded (its echo:
+/// an approved custom call is run, and its result recorded, before it is answered), then deletes it.
+async fn end_after_answer(store: &Store, client: &Client, session: &str, n: usize) {
+    let answers = TimelineFilter { types: vec!["user.custom_tool_result".into()], limit: 10, ..Default::default() };
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let answered = !store.timeline(TENANT, session, &answers).await.unwrap_or_default().is_empty();
+        if answered && decisions(store, session).await.len() == n {
             break;
         }
     }
@@ -384,7 +405,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
 
     // Run 2 (a restart): the hold is picked up, concluded with the approver and channel, and answered.
     let second = governor(60);
-    let waiter = end_after_decisions(&store, &client, &session, 2);
+    let waiter = end_after_answer(&store, &client, &session, 2);
     let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &second, &options), waiter);
     ran.unwrap();
     let decided = decisions(&store, &session).await;
@@ -405,6 +426,11 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
         .await
         .unwrap();
     assert_eq!(results.len(), 1, "answered exactly once");
+    // Approved, it went to the executors on its original parameters (recorded as sent: they held no PII).
+    let executions = TimelineFilter { types: vec!["vargate.execution".into()], limit: 10, ..Default::default() };
+    let executions = store.timeline(TENANT, &session, &executions).await.unwrap();
+    let said = executions[0].record.payload["content"].to_string();
+    assert!(said.contains("no executor is configured for tool open_in_editor"), "{said}");
 
     // Nobody decides: the request expires into a recorded deny.
     let session = new_session().await;
@@ -418,5 +444,134 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     assert_eq!(decided[1].record.decision, "deny");
     assert_eq!(decided[1].record.payload["approval"]["status"], "expired");
     assert!(pending().await.is_empty());
+    sim.shutdown().await;
+}
+
+/// Issue 6: the history policies see survives a restart. A quota reached before a restart still denies after
+/// it (a new governor over the same log rebuilds the history from the log's decision records), and what is
+/// older than a window does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotas_survive_a_restart_and_only_their_windows_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("policies");
+    std::fs::create_dir_all(folder.join("profiles")).unwrap();
+    let profile = json!({"name": "limited", "templates": ["general", "rate_limited"],
+                         "params": {"rate_limited": {"max_per_10m": 2, "max_per_day": 3}}});
+    std::fs::write(folder.join("profiles/limited.json"), profile.to_string()).unwrap();
+    let policies = Arc::new(PolicySet::load(Some(&folder), ProfileChoice::Named("limited".into())).unwrap());
+    let steps = json!([
+        {"type": "custom_tool_use", "name": "lookup_order", "input": {"order": "A-1"}},
+        {"type": "custom_tool_use", "name": "lookup_order", "input": {"order": "A-2"}},
+        {"type": "message", "text": "done"}
+    ]);
+    let (sim, client, _scenarios) = simulator(&scenario("orders", steps)).await;
+    let tools = vec![json!({"type": "custom", "name": "lookup_order", "description": "Look an order up",
+                            "input_schema": {"type": "object", "properties": {"order": {"type": "string"}}}})];
+    let (agent, env) = agent_and_environment(&client, "orders", tools).await;
+    let outcome = |d: &vargate_store::TimelineEntry| {
+        let violations = d.record.payload["policy"]["violations"].as_array().cloned().unwrap_or_default();
+        (d.record.decision.clone(), violations.iter().map(|v| v.as_str().unwrap().to_owned()).collect::<Vec<_>>())
+    };
+
+    // Before the restart: the quota of two calls in ten minutes is used up.
+    let store = open_store(dir.path()).await;
+    let session = session_turn(&client, &store, &Governor::new(policies.clone(), store.clone()), &agent, &env).await;
+    let before = decisions(&store, &session).await;
+    assert_eq!(before.iter().map(outcome).collect::<Vec<_>>(), [("allow".into(), vec![]), ("allow".into(), vec![])]);
+    let t0 = before[0].record.ts.clone();
+    store.close().await;
+
+    // After it (a new store handle and governor over the same database): the agent's next call is denied.
+    let store = open_store(dir.path()).await;
+    let session = session_turn(&client, &store, &Governor::new(policies.clone(), store.clone()), &agent, &env).await;
+    let after = decisions(&store, &session).await;
+    assert_eq!(outcome(&after[0]), ("deny".into(), vec!["rate_limited.per_10m".to_owned()]), "{after:?}");
+    let history = &after[0].record.payload["evaluation"]["pass2_input"]["history"];
+    assert_eq!((history["actions_10m"].as_u64(), history["actions_24h"].as_u64()), (Some(2), Some(2)), "{history}");
+    sim.shutdown().await;
+
+    // Each window counts only its own span, on a history rebuilt afresh each time: a quarter of an hour later
+    // the ten-minute quota is free again but the day's (three calls) is not; a day and an hour later, nothing
+    // counts.
+    let later = |minutes: i64| {
+        let t = time::OffsetDateTime::parse(&t0, &time::format_description::well_known::Rfc3339).unwrap();
+        let t = t + time::Duration::minutes(minutes);
+        let mut call = request("lookup_order", ToolCallKind::Custom, json!({"order": "A-3"}));
+        call.agent = agent.clone();
+        call.at = t.format(&time::format_description::well_known::Rfc3339).unwrap();
+        call
+    };
+    let governor = Governor::new(policies.clone(), store.clone());
+    let d = governor.decide(&later(15)).await;
+    assert_eq!(d.verdict, Verdict::Deny, "{}", d.reason);
+    assert_eq!(d.evidence["policy"]["violations"], json!(["rate_limited.per_day"]), "{:?}", d.evidence);
+    let governor = Governor::new(policies.clone(), store.clone());
+    let d = governor.decide(&later(25 * 60)).await;
+    assert_eq!(d.verdict, Verdict::Allow, "{}: {:?}", d.reason, d.evidence["evaluation"]["pass2_input"]);
+    let history = &d.evidence["evaluation"]["pass2_input"]["history"];
+    assert_eq!((history["actions_10m"].as_u64(), history["actions_24h"].as_u64()), (Some(0), Some(0)), "{history}");
+}
+
+/// A session's token use survives a restart too: ingest, attaching again, resumes the count from the usage
+/// events the log recorded, so a budget spent before the restart is still spent after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_budget_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("policies");
+    std::fs::create_dir_all(folder.join("profiles")).unwrap();
+    // Each simulated model request uses 160 tokens; a turn here makes two.
+    let profile = json!({"name": "capped", "templates": ["general", "budget"],
+                         "params": {"budget": {"token_cap": 400, "approval_share": 1.0}}});
+    std::fs::write(folder.join("profiles/capped.json"), profile.to_string()).unwrap();
+    let policies = Arc::new(PolicySet::load(Some(&folder), ProfileChoice::Named("capped".into())).unwrap());
+    let steps = json!([
+        {"type": "custom_tool_use", "name": "lookup_order", "input": {"order": "A-1"}},
+        {"type": "message", "text": "done"}
+    ]);
+    let (sim, client, _scenarios) = simulator(&scenario("orders", steps)).await;
+    let tools = vec![json!({"type": "custom", "name": "lookup_order", "description": "Look an order up",
+                            "input_schema": {"type": "object", "properties": {"order": {"type": "string"}}}})];
+    let (agent, env) = agent_and_environment(&client, "orders", tools).await;
+    let session = client
+        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
+        .await
+        .unwrap()
+        .id;
+    let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
+    let options = WatchOptions::default();
+    // One turn under a fresh store handle and governor (a process), which stops once the turn has ended.
+    let run = async |turns: usize| {
+        let store = open_store(dir.path()).await;
+        let governor = Governor::new(policies.clone(), store.clone());
+        client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
+        let ended = async {
+            let filter = TimelineFilter { types: vec!["session.status_idle".into()], limit: 100, ..Default::default() };
+            for _ in 0..600 {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                let idle = store.timeline(TENANT, &session, &filter).await.unwrap_or_default();
+                if idle.iter().filter(|e| e.record.payload["stop_reason"]["type"] != "requires_action").count() >= turns
+                {
+                    return;
+                }
+            }
+            panic!("turn {turns} never ended");
+        };
+        vargate_engine::ingest_session_until(&client, &store, TENANT, &session, &governor, &options, ended)
+            .await
+            .unwrap();
+        let decided = decisions(&store, &session).await;
+        store.close().await;
+        decided
+    };
+    let first = run(1).await;
+    assert_eq!(first.iter().map(|d| d.record.decision.as_str()).collect::<Vec<_>>(), ["allow"]);
+    // After the restart the call's model request brings the session to 480 tokens: over the cap of 400. (The
+    // session is also interrupted for it, and the simulator's agent takes the message as a new turn: only
+    // the first decision after the restart is looked at.)
+    let second = run(2).await;
+    let next = &second[1].record;
+    assert_eq!(next.decision, "deny", "{next:?}");
+    assert_eq!(next.payload["policy"]["violations"], json!(["budget.exhausted"]), "{}", next.payload);
+    assert_eq!(next.payload["evaluation"]["pass2_input"]["history"]["tokens_used"], 480);
     sim.shutdown().await;
 }

@@ -162,6 +162,15 @@ impl Keychain {
         Ok(Keychain { kind, requests: std::sync::Mutex::new(Some(requests)) })
     }
 
+    /// [`Keychain::open`], then a question for a key that does not exist: some keystores connect only on
+    /// first use, and a keystore that cannot be reached should be one clear error before any work starts
+    /// (not a failure per session, minutes in). Blocking.
+    pub fn open_checked(kind: KeystoreKind) -> Result<Self, KeyError> {
+        let keychain = Self::open(kind)?;
+        crate::KeySource::find(&keychain, "vargate-keystore-probe")?;
+        Ok(keychain)
+    }
+
     /// A keychain that connects on first use, so that work which signs nothing (reading a timeline,
     /// checking a log) does not need a reachable keystore. A failed connection is retried on the next use.
     pub fn lazy(kind: KeystoreKind) -> Self {

@@ -29,4 +29,4 @@ pub use error::StoreError;
 pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use seal::{Sealed, Shredded};
 pub use store::{Appended, HeadProof, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
-pub use timeline::{SessionFacets, TimelineEntry, TimelineFilter};
+pub use timeline::{DECISION_KIND, SessionFacets, TimelineEntry, TimelineFilter};

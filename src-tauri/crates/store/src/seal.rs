@@ -83,7 +83,8 @@ impl Store {
         Ok(Sealed { alg: ALG.into(), nonce: B64.encode(nonce), ciphertext: B64.encode(ciphertext) })
     }
 
-    /// Decrypts sealed bytes; [`StoreError::Shredded`] when the session's key is gone.
+    /// Decrypts sealed bytes; [`StoreError::Shredded`] when the session's key is gone (also when another
+    /// process shredded it after this one sealed with it).
     pub async fn unseal(
         &self,
         tenant: &str,
@@ -95,7 +96,14 @@ impl Store {
             return Err(StoreError::Seal(format!("unknown sealing algorithm {}", sealed.alg)));
         }
         let shredded = || StoreError::Shredded { tenant: tenant.to_owned(), session: session.to_owned() };
-        let key = self.session_key(tenant, session, false).await?.ok_or_else(shredded)?;
+        // Never from this handle's cache: a shred by another process (`vargate tenant shred`) deletes the
+        // wrapped key in the database, and what it erased must not open here afterwards. Unsealing is rare (a
+        // reviewer's reveal, an approved call), so asking the writer each time costs nothing that matters.
+        let (tenant_owned, session_owned) = (tenant.to_owned(), session.to_owned());
+        let key = self
+            .ask(|reply| Command::SessionKey { tenant: tenant_owned, session: session_owned, create: false, reply })
+            .await?
+            .ok_or_else(shredded)?;
         let nonce = B64.decode(&sealed.nonce).map_err(|_| StoreError::Seal("nonce is not base64".into()))?;
         let ciphertext =
             B64.decode(&sealed.ciphertext).map_err(|_| StoreError::Seal("ciphertext is not base64".into()))?;

@@ -148,6 +148,55 @@ impl Store {
     }
 }
 
+/// The record type of Vargate's decisions on tool calls: the records [`Store::recent_decisions`] reads through
+/// their own index (migration 0006).
+pub const DECISION_KIND: &str = "vargate.decision";
+
+impl Store {
+    /// Of the tenant's decision records ([`DECISION_KIND`]) whose time is at or after `since` (seconds since
+    /// the epoch), the newest `limit`, oldest first, each as the values at `paths` (SQLite JSON paths into the
+    /// record, such as `$.payload.agent`; `null` where a record has none). It reads the decisions index and
+    /// those records alone, however long the log: what rebuilding a policy's history after a restart needs.
+    /// An unknown tenant has none.
+    pub async fn recent_decisions(
+        &self,
+        tenant: &str,
+        since: i64,
+        paths: &[&str],
+        limit: u32,
+    ) -> Result<Vec<Vec<serde_json::Value>>, StoreError> {
+        let log = match self.log(tenant).await {
+            Ok(log) => log,
+            Err(StoreError::UnknownTenant(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let paths = serde_json::to_string(paths).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<String> = sqlx::query_scalar(RECENT_DECISIONS)
+            .bind(paths)
+            .bind(log.id)
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .rev()
+            .map(|row| match serde_json::from_str(row) {
+                Ok(serde_json::Value::Array(values)) => Ok(values),
+                _ => Err(StoreError::Corrupt(format!("a decision record's fields read back as {row}"))),
+            })
+            .collect()
+    }
+}
+
+/// The statement of [`Store::recent_decisions`]: one fixed statement (the paths come as a JSON array), whose
+/// conditions are the decisions index's own expressions, so that SQLite reads through it.
+const RECENT_DECISIONS: &str = "\
+    SELECT (SELECT json_group_array(json_extract(r.leaf, p.value) ORDER BY p.key) FROM json_each(?1) AS p) \
+      FROM records AS r \
+     WHERE r.log_id = ?2 AND substr(r.leaf, -32) = CAST('\"type\":\"vargate.decision\",\"v\":1}' AS BLOB) \
+       AND unixepoch(json_extract(r.leaf, '$.ts')) >= ?3 \
+     ORDER BY unixepoch(json_extract(r.leaf, '$.ts')) DESC, r.idx DESC LIMIT ?4";
+
 /// `(idx, leaf)` rows as timeline entries, each leaf checked to be a canonical record.
 fn entries(rows: Vec<(u64, Vec<u8>)>) -> Result<Vec<TimelineEntry>, StoreError> {
     rows.into_iter()
@@ -163,4 +212,61 @@ fn entries(rows: Vec<(u64, Vec<u8>)>) -> Result<Vec<TimelineEntry>, StoreError> 
 pub struct SessionFacets {
     pub types: std::collections::BTreeMap<String, u64>,
     pub decisions: std::collections::BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::FixedKey;
+    use crate::store::{NewRecord, StoreOptions};
+    use serde_json::json;
+
+    fn record(kind: &str, ts: &str, n: u64) -> NewRecord {
+        NewRecord {
+            session_id: format!("s{}", n % 3),
+            ts: ts.to_owned(),
+            kind: kind.to_owned(),
+            source: "test".into(),
+            decision: "allow".into(),
+            payload: json!({"n": n, "agent": "a", "policy": {"violations": ["x.y"]}}),
+        }
+    }
+
+    /// Decisions are read by time through their own index, whatever else the log holds, and with times in
+    /// any RFC 3339 form (offsets and fractions compare as instants).
+    #[tokio::test]
+    async fn recent_decisions_are_read_by_time_through_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&dir.path().join("log.db"), std::sync::Arc::new(FixedKey([7; 32])), StoreOptions::default())
+                .await
+                .unwrap();
+        let records = vec![
+            record(DECISION_KIND, "2026-11-24T09:59:59Z", 0),    // before the window
+            record("agent.tool_use", "2026-11-25T10:00:00Z", 1), // not a decision
+            record(DECISION_KIND, "2026-11-25T11:30:00+01:00", 2), // 10:30 UTC
+            record(DECISION_KIND, "2026-11-25T10:00:00.250Z", 3),
+            record("vargate.decisions", "2026-11-25T10:00:00Z", 4), // a type that only starts alike
+            record(DECISION_KIND, "2026-11-25T05:00:00-05:00", 5),  // 10:00 UTC
+        ];
+        store.append_batch("acme", records).await.unwrap();
+        let since = 1_795_600_800 - 24 * 3600; // 2026-11-25T10:00:00Z less a day
+        let paths = ["$.payload.n", "$.payload.policy.violations", "$.payload.absent"];
+        let rows = store.recent_decisions("acme", since, &paths, 100).await.unwrap();
+        let ns: Vec<u64> = rows.iter().map(|r| r[0].as_u64().unwrap()).collect();
+        assert_eq!(ns, [3, 5, 2], "oldest first, by time (to the second) then position");
+        assert_eq!((&rows[0][1], &rows[0][2]), (&json!(["x.y"]), &serde_json::Value::Null));
+        let newest = store.recent_decisions("acme", since, &paths, 1).await.unwrap();
+        assert_eq!(newest[0][0], 2, "a limit keeps the newest");
+        assert!(store.recent_decisions("nobody", since, &paths, 10).await.unwrap().is_empty());
+        assert!(RECENT_DECISIONS.contains(&format!("\"type\":\"{DECISION_KIND}\"")));
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {RECENT_DECISIONS}")))
+                .fetch_all(&store.read)
+                .await
+                .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        assert!(plan.iter().any(|p| p.contains("USING INDEX records_decisions_by_time")), "{plan:?}");
+        assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE FOR ORDER BY")), "no sort of the records: {plan:?}");
+    }
 }

@@ -1,12 +1,15 @@
 //! Calls held for approval: queued with their decision record, waited on beside the event stream, and
-//! concluded — re-evaluated when approved — with a final decision record and the answer to the session.
+//! concluded — re-evaluated when approved — with a final decision record and the answer to the session. An
+//! approved custom call runs on its original parameters, unsealed from the record of its tool-use event
+//! only for the call.
 
-use super::{DECISION, IngestError, SessionState, decision_payload, now};
+use super::{DECISION, IngestError, Originals, SessionState, decision_payload, now};
 use crate::approvals::{ApprovalError, Approvals, resolution_evidence};
 use crate::decision::{Decider, Decision, DecisionRequest, ToolCallKind, Verdict};
-use serde_json::{Value, json};
+use crate::redact::{SEALED_MEMBER, redact_only};
+use serde_json::{Map, Value, json};
 use vargate_agents::client::Client;
-use vargate_store::{ApprovalRow, Store};
+use vargate_store::{ApprovalRow, Sealed, Store, TimelineFilter};
 
 /// A held call: what answering it needs, from its decision record.
 #[derive(Debug, Clone)]
@@ -18,6 +21,8 @@ pub(super) struct Held {
     tool: String,
     agent: String,
     params: Value,
+    /// The session seq of the call's tool-use event record (holds recorded before it was cited lack it).
+    event_seq: Option<u64>,
 }
 
 impl SessionState {
@@ -28,11 +33,17 @@ impl SessionState {
         queue: &Approvals,
         request: &DecisionRequest,
         decision: &Decision,
+        event_seq: Option<u64>,
         ts: &str,
     ) -> Result<(), IngestError> {
         let approval_id = format!("apr_{:016x}{:08x}", rand::random::<u64>(), rand::random::<u32>());
         let mut decision = decision.clone();
         decision.evidence.insert("approval_id".into(), json!(approval_id));
+        // Where the original parameters are sealed, for running the call once it is approved (in any process,
+        // after any restart): the hold keeps no copy of them.
+        if let Some(seq) = event_seq {
+            decision.evidence.insert("event_seq".into(), json!(seq));
+        }
         let payload = decision_payload(request, &decision);
         store.append(&self.tenant, self.record(DECISION, ts, "pipeline", "require_approval", payload.clone())).await?;
         self.answered.insert(request.tool_use_id.clone());
@@ -117,7 +128,80 @@ impl SessionState {
         let mut decision = decision;
         decision.evidence.insert("action_id".into(), json!(held.action_id));
         let request = held.request(&self.tenant, &self.session_id);
-        self.record_and_answer(client, store, decider, &request, &decision, &now()).await
+        let originals = Originals::InLog { event_seq: held.event_seq };
+        self.record_and_answer(client, store, decider, &request, originals, &decision, &now()).await
+    }
+
+    /// The original parameters of a concluded call, from the sealed part of its tool-use event's record
+    /// (through the store's unsealing, as a reviewer's reveal), checked to redact to exactly the parameters
+    /// that were approved. `Err` says why they cannot be had: the session or tenant was crypto-shredded, the
+    /// originals could not be sealed when recorded, the record is not the call's.
+    pub(super) async fn unseal_params(
+        &self,
+        store: &Store,
+        request: &DecisionRequest,
+        event_seq: Option<u64>,
+    ) -> Result<Map<String, Value>, String> {
+        let record = match event_seq {
+            Some(seq) => {
+                let filter = TimelineFilter { after_seq: seq.checked_sub(1), limit: 1, ..TimelineFilter::default() };
+                let page = store.timeline(&self.tenant, &self.session_id, &filter).await.map_err(|e| e.to_string())?;
+                page.into_iter().find(|e| e.record.seq == seq)
+            }
+            None => self.find_tool_use(store, &request.tool_use_id).await?,
+        };
+        let record = record.ok_or("the record of its tool-use event is not in the log")?.record;
+        if record.payload.get("id").and_then(Value::as_str) != Some(request.tool_use_id.as_str()) {
+            return Err(format!("record {} of the session is not its tool-use event", record.seq));
+        }
+        let event = match record.payload.get(SEALED_MEMBER) {
+            // Nothing was redacted: the record holds the parameters as they were sent.
+            None => record.payload,
+            Some(member) => {
+                let sealed = serde_json::from_value::<Sealed>(member["sealed"].clone()).map_err(|_| {
+                    member["error"]
+                        .as_str()
+                        .map_or_else(|| "its record holds no sealed original".to_owned(), str::to_owned)
+                })?;
+                let aad = member["aad"].as_str().ok_or("its record's sealed original names no binding")?;
+                let bytes = store
+                    .unseal(&self.tenant, &self.session_id, &sealed, aad.as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                serde_json::from_slice(&bytes).map_err(|e| format!("the sealed original is not JSON: {e}"))?
+            }
+        };
+        let Some(Value::Object(input)) = event.get("input").cloned() else {
+            return Err("the tool-use event has no parameters".into());
+        };
+        let input = Value::Object(input);
+        // What runs must be what was approved: the reviewer saw these parameters redacted.
+        if redact_only(&input).0 != request.redacted {
+            return Err("the sealed original does not match the parameters that were approved".into());
+        }
+        match input {
+            Value::Object(input) => Ok(input),
+            _ => Err("the tool-use event has no parameters".into()),
+        }
+    }
+
+    /// The record of a custom tool-use event, by id: for holds recorded before they cited it (one pass over
+    /// the session's custom tool uses).
+    async fn find_tool_use(
+        &self,
+        store: &Store,
+        tool_use_id: &str,
+    ) -> Result<Option<vargate_store::TimelineEntry>, String> {
+        let mut filter =
+            TimelineFilter { types: vec!["agent.custom_tool_use".into()], limit: 1_000, ..TimelineFilter::default() };
+        loop {
+            let page = store.timeline(&self.tenant, &self.session_id, &filter).await.map_err(|e| e.to_string())?;
+            let Some(last) = page.last() else { return Ok(None) };
+            filter.after_seq = Some(last.record.seq);
+            if let Some(found) = page.into_iter().find(|e| e.record.payload["id"] == tool_use_id) {
+                return Ok(Some(found));
+            }
+        }
     }
 
     /// Concludes a hold without waiting (its queueing failed): a deny recorded with the cause.
@@ -169,6 +253,7 @@ impl Held {
             tool: s("tool"),
             agent: s("agent"),
             params: p.get("params").cloned().unwrap_or(Value::Null),
+            event_seq: p.get("event_seq").and_then(Value::as_u64),
         }
     }
 

@@ -15,7 +15,7 @@ use vargate_store::ApprovalRow;
 use vargate_store::{NewRecord, Store, StoreError, TimelineFilter};
 
 /// Record type of Vargate's own decisions, and of frames that were not events.
-pub const DECISION: &str = "vargate.decision";
+pub const DECISION: &str = vargate_store::DECISION_KIND;
 pub const DELIVERY_FAILED: &str = "vargate.delivery_failed";
 pub const GARBLED: &str = "vargate.garbled_frame";
 pub const INTERRUPT: &str = "vargate.interrupt";
@@ -77,6 +77,9 @@ pub async fn ingest_session_until<D: Decider>(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<IngestReport, IngestError> {
     let mut state = SessionState::load(store, tenant, session_id).await?;
+    if state.tokens_recorded > 0 {
+        decider.restore_usage(tenant, session_id, state.tokens_recorded);
+    }
     // The agent a session runs, for the decider's per-agent history; a session we cannot read is still
     // watched (its events say what they say), under an unknown agent.
     state.agent = match client.get_session(session_id).await {
@@ -185,10 +188,13 @@ struct SessionState {
     run_ended: bool,
     /// Event ids already in the log.
     recorded: HashSet<String>,
-    /// Tool calls that wait on Vargate, by tool-use id, until answered.
-    waiting: HashMap<String, DecisionRequest>,
+    /// Tool calls that wait on Vargate, by tool-use id, until answered, each with the session seq of its
+    /// tool-use event's record (which seals its original parameters).
+    waiting: HashMap<String, (DecisionRequest, Option<u64>)>,
     /// Tool-use ids Vargate has already decided on (in this run or an earlier one).
     answered: HashSet<String>,
+    /// Tokens the session's recorded usage events add up to, when it was loaded.
+    tokens_recorded: u64,
 }
 
 impl SessionState {
@@ -204,6 +210,7 @@ impl SessionState {
             answered: HashSet::new(),
             held: HashMap::new(),
             new_holds: Vec::new(),
+            tokens_recorded: 0,
         };
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
         loop {
@@ -233,6 +240,10 @@ impl SessionState {
                 }
                 match entry.record.kind.as_str() {
                     INTERRUPT => state.interrupted = true,
+                    "span.model_request_end" => {
+                        state.tokens_recorded =
+                            state.tokens_recorded.saturating_add(model_tokens(p.get("model_usage")));
+                    }
                     "session.status_running" => (state.interrupted, state.run_ended) = (false, false),
                     "session.status_idle" => state.run_ended = p["stop_reason"]["type"] != "requires_action",
                     "session.status_terminated" => state.run_ended = true,
@@ -287,9 +298,7 @@ impl SessionState {
                     // The raw object moves into the record: events can be large, and this is the hot path.
                     let SessionEvent { raw, kind } = event;
                     if kind_name == "span.model_request_end" {
-                        let usage = raw.get("model_usage");
-                        let tokens = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
-                        let used = tokens("input_tokens").saturating_add(tokens("output_tokens"));
+                        let used = model_tokens(raw.get("model_usage"));
                         if let Some(stop) = decider.usage(&self.tenant, &self.session_id, used) {
                             over_budget = Some(stop);
                         }
@@ -305,28 +314,29 @@ impl SessionState {
                     let aad = id.clone().unwrap_or_else(|| format!("{kind_name}@{ts}"));
                     let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
                     records.push(self.record(&kind_name, &ts, "sse", "observed", payload));
-                    events.push((id, kind, ts));
+                    events.push((id, kind, ts, records.len() - 1));
                 }
             }
         }
         report.events += records.len() as u64;
-        store.append_batch(&self.tenant, records).await?;
+        let appended = store.append_batch(&self.tenant, records).await?;
         // Whether the session's run has ended by the time anything is sent: the batch is acted on after it
         // arrived whole, so its last status event says.
-        if let Some(ended) = events.iter().rev().find_map(|(_, kind, _)| run_ended(kind)) {
+        if let Some(ended) = events.iter().rev().find_map(|(_, kind, _, _)| run_ended(kind)) {
             self.run_ended = ended;
         }
-        for (id, kind, ts) in events {
+        for (id, kind, ts, position) in events {
             if matches!(kind, EventKind::Running) {
                 self.interrupted = false;
             }
-            if let Some(observed) = self.follow(id.as_deref(), &kind, &ts) {
+            let seq = appended.get(position).map(|a| a.seq);
+            if let Some(observed) = self.follow(id.as_deref(), &kind, &ts, seq) {
                 self.watch_behaviour(client, store, decider, &observed).await?;
             }
             if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &kind {
                 for id in event_ids {
-                    if let Some(request) = self.waiting.remove(id) {
-                        self.decide(client, store, decider, &request, &ts).await?;
+                    if let Some((request, event_seq)) = self.waiting.remove(id) {
+                        self.decide(client, store, decider, &request, event_seq, &ts).await?;
                         report.decisions += 1;
                     }
                 }
@@ -344,9 +354,9 @@ impl SessionState {
         Ok(())
     }
 
-    /// Notes tool calls that will wait on Vargate, and answers seen on the wire. Returns a tool use that ran
-    /// without asking, for the decider to watch.
-    fn follow(&mut self, id: Option<&str>, kind: &EventKind, ts: &str) -> Option<DecisionRequest> {
+    /// Notes tool calls that will wait on Vargate (with `seq`, their event's place in the session), and answers
+    /// seen on the wire. Returns a tool use that ran without asking, for the decider to watch.
+    fn follow(&mut self, id: Option<&str>, kind: &EventKind, ts: &str, seq: Option<u64>) -> Option<DecisionRequest> {
         use vargate_agents::events::Permission;
         let id = id?;
         let (call, waits) = match kind {
@@ -387,7 +397,7 @@ impl SessionState {
             return Some(request);
         }
         if !self.answered.contains(id) {
-            self.waiting.insert(id.to_owned(), request);
+            self.waiting.insert(id.to_owned(), (request, seq));
         }
         None
     }
@@ -438,19 +448,21 @@ impl SessionState {
     }
 
     /// Decides, records the decision durably, then answers the session. A failed delivery is recorded too; the
-    /// session then stays blocked, which is the safe side.
+    /// session then stays blocked, which is the safe side. `event_seq` is the session seq of the call's
+    /// tool-use event record, which a hold cites.
     async fn decide<D: Decider>(
         &mut self,
         client: &Client,
         store: &Store,
         decider: &D,
         request: &DecisionRequest,
+        event_seq: Option<u64>,
         ts: &str,
     ) -> Result<(), IngestError> {
         let mut decision = decide_or_deny(decider, request).await;
         if decision.verdict == Verdict::Hold {
             match decider.approvals() {
-                Some(queue) => match self.hold(store, queue, request, &decision, ts).await {
+                Some(queue) => match self.hold(store, queue, request, &decision, event_seq, ts).await {
                     Ok(()) => return Ok(()),
                     Err(cause) => {
                         decision = Decision::deny(format!("denied on a fault: queueing the approval failed: {cause}"));
@@ -459,16 +471,19 @@ impl SessionState {
                 None => decision = Decision::deny("held for approval, but there is no approval queue"),
             }
         }
-        self.record_and_answer(client, store, decider, request, &decision, ts).await
+        self.record_and_answer(client, store, decider, request, Originals::InRequest, &decision, ts).await
     }
 
-    /// Records the decision on a call, then sends the answer.
+    /// Records the decision on a call, then sends the answer (for an allowed custom call, what running it on
+    /// its `originals` gave).
+    #[allow(clippy::too_many_arguments)]
     async fn record_and_answer<D: Decider>(
         &mut self,
         client: &Client,
         store: &Store,
         decider: &D,
         request: &DecisionRequest,
+        originals: Originals,
         decision: &Decision,
         ts: &str,
     ) -> Result<(), IngestError> {
@@ -481,7 +496,7 @@ impl SessionState {
         store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
         self.answered.insert(request.tool_use_id.clone());
         let answer = match (request.kind, decision.verdict) {
-            (ToolCallKind::Custom, Verdict::Allow) => self.execute(store, decider, request).await?,
+            (ToolCallKind::Custom, Verdict::Allow) => self.execute(store, decider, request, originals).await?,
             _ => answer_event(request, decision),
         };
         if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
@@ -497,6 +512,16 @@ impl SessionState {
     }
 }
 
+/// Where an allowed custom call's original parameters are when it is to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Originals {
+    /// In the request: the call was decided as it arrived.
+    InRequest,
+    /// Sealed in the log, in the record of the call's tool-use event (at `event_seq` of the session when the
+    /// hold cited it): the call was concluded after a hold, and only its redacted parameters are at hand.
+    InLog { event_seq: Option<u64> },
+}
+
 impl SessionState {
     /// Runs an allowed custom call through the decider's executor and records the result (redacted, its
     /// original sealed) before it is sent; returns the answer carrying it.
@@ -505,17 +530,20 @@ impl SessionState {
         store: &Store,
         decider: &D,
         request: &DecisionRequest,
+        originals: Originals,
     ) -> Result<Value, IngestError> {
-        // A call concluded after a hold carries only its redacted parameters (the originals are sealed in the
-        // log): running it on those would run something other than what was approved, so it is not run.
-        let originals_missing = request.input.is_empty() && request.redacted.as_object().is_some_and(|o| !o.is_empty());
-        let execution = if originals_missing {
-            crate::executor::Execution::failed(format!(
-                "allowed by Vargate, but tool {} was not run: its original parameters are sealed in the log, not at hand",
-                request.tool
-            ))
-        } else {
-            decider.execute(request).await
+        let execution = match originals {
+            Originals::InRequest => decider.execute(request).await,
+            // Unsealed for the call alone: the plaintext lives in this arm and is dropped when the executor
+            // returns. Never run on the redacted parameters: that would run something other than what was
+            // approved.
+            Originals::InLog { event_seq } => match self.unseal_params(store, request, event_seq).await {
+                Ok(input) => decider.execute(&DecisionRequest { input, ..request.clone() }).await,
+                Err(why) => crate::executor::Execution::failed(format!(
+                    "allowed by Vargate, but tool {} was not run: its original parameters could not be unsealed: {why}",
+                    request.tool
+                )),
+            },
         };
         let answer = json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id,
                             "is_error": execution.is_error, "content": execution.content});
@@ -559,6 +587,12 @@ fn decision_payload(request: &DecisionRequest, decision: &Decision) -> Value {
     payload.insert("params".into(), request.redacted.clone());
     payload.insert("reason".into(), json!(decision.reason));
     Value::Object(payload)
+}
+
+/// The tokens a model call used, from its `span.model_request_end` event's `model_usage`.
+fn model_tokens(usage: Option<&Value>) -> u64 {
+    let tokens = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
+    tokens("input_tokens").saturating_add(tokens("output_tokens"))
 }
 
 /// The events that interrupt a session: `user.interrupt`, then, when given, a message telling the agent why.
