@@ -57,6 +57,20 @@ tree_pss_kib() {
   echo "$total"
 }
 
+# PSS in MiB of each process of the tree, one line each.
+tree_breakdown() {
+  local pids=("$1") i=0
+  while [ $i -lt ${#pids[@]} ]; do
+    for child in $(cat /proc/"${pids[$i]}"/task/*/children 2>/dev/null); do pids+=("$child"); done
+    i=$((i + 1))
+  done
+  for pid in "${pids[@]}"; do
+    awk -v name="$(cat /proc/"$pid"/comm 2>/dev/null)" '/^Pss:/ {pss=$2} /^Pss_File:/ {file=$2} /^Pss_Anon:/ {anon=$2}
+      END {printf "    %-18s %4d MiB (anonymous %d MiB, file %d MiB)\n", name, pss/1024, anon/1024, file/1024}' \
+      /proc/"$pid"/smaps_rollup 2>/dev/null || true
+  done
+}
+
 wait_ready() {
   local log=$1 deadline=$(( $(now_ms) + 60000 ))
   until grep -q "window ready with data" "$log" 2>/dev/null; do
@@ -82,12 +96,19 @@ echo "median: $(echo "$sorted" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') 
 
 echo "== idle memory: PSS of the process tree"
 launch "$empty" empty; sleep 10
-empty_kib=$(tree_pss_kib "$running"); stop_app
+empty_kib=$(tree_pss_kib "$running"); tree_breakdown "$running"; stop_app
 soak=${BENCH_SOAK_S:-3600}
 launch "$app" soak; wait_ready "$work/soak.log"
 echo "app running demo sessions for ${soak} s …"
-sleep "$soak"
+elapsed=0
+while [ "$elapsed" -lt "$soak" ]; do
+  step=$((soak - elapsed < 600 ? soak - elapsed : 600))
+  sleep "$step"
+  elapsed=$((elapsed + step))
+  echo "  after ${elapsed} s: $(($(tree_pss_kib "$running") / 1024)) MiB"
+done
 app_kib=$(tree_pss_kib "$running")
+tree_breakdown "$running"
 stop_app
 echo "empty Tauri window: $((empty_kib / 1024)) MiB"
 echo "Vargate Desktop after ${soak} s of demo sessions: $((app_kib / 1024)) MiB"

@@ -47,6 +47,7 @@ pub fn run() {
             // approvals are restored as it starts.
             let (state, starting) = tauri::async_runtime::block_on(console::starting(documents));
             tray::install(&app);
+            lighten_webview(&app);
             let reviewer = state.reviewer.clone();
             let handle = app.clone();
             tauri::async_runtime::spawn(async move {
@@ -61,6 +62,20 @@ pub fn run() {
         })
         .run(tauri::generate_context!())
         .expect("failed to run the Vargate Desktop app");
+}
+
+/// One page that lives all day needs none of a browser's caches (back-forward pages, large resource
+/// caches): WebKit's document-viewer cache model keeps the least.
+fn lighten_webview(app: &tauri::AppHandle) {
+    #[cfg(target_os = "linux")]
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.with_webview(|webview| {
+            use webkit2gtk::{WebContextExt, WebViewExt};
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+            }
+        });
+    }
 }
 
 /// When the process started, for the cold-start figure.

@@ -225,9 +225,7 @@ async fn watch_once(
     while let Some(item) = stream.next().await {
         match item {
             Ok(item) => {
-                let end = deliver(item, progress, tx).await;
-                count(counters, |c| &c.live);
-                if let Some(end) = end {
+                if let Some(end) = deliver(item, progress, tx, counters.map(|c| &c.live)).await {
                     return Ok(Some(end));
                 }
             }
@@ -265,9 +263,7 @@ async fn backfill(
             page => page?,
         };
         for event in page.data {
-            let end = deliver(StreamItem::Event(event), progress, tx).await;
-            count(counters, |c| &c.backfill);
-            if let Some(end) = end {
+            if let Some(end) = deliver(StreamItem::Event(event), progress, tx, counters.map(|c| &c.backfill)).await {
                 return Ok(Some(end));
             }
         }
@@ -278,14 +274,17 @@ async fn backfill(
     }
 }
 
-fn count(counters: Option<&WatchCounters>, which: impl Fn(&WatchCounters) -> &AtomicU64) {
-    if let Some(c) = counters {
-        which(c).fetch_add(1, Ordering::Relaxed);
+/// Sends one item unless it was delivered before; says whether the watch is over. `arrived` counts what came
+/// by this path, duplicates included.
+async fn deliver(
+    item: StreamItem,
+    progress: &mut Progress,
+    tx: &mpsc::Sender<StreamItem>,
+    arrived: Option<&AtomicU64>,
+) -> Option<WatchEnd> {
+    if let Some(n) = arrived {
+        n.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// Sends one item unless it was delivered before; says whether the watch is over.
-async fn deliver(item: StreamItem, progress: &mut Progress, tx: &mpsc::Sender<StreamItem>) -> Option<WatchEnd> {
     let end = match &item {
         StreamItem::Event(e) if e.kind == EventKind::Preview => return None,
         StreamItem::Event(e) => {

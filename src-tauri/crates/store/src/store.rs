@@ -68,11 +68,22 @@ pub struct StoreOptions {
     /// a large cache per reader grows with the log (the desktop app's memory grew by the database's size
     /// times the connections, over an hour of demo sessions).
     pub read_cache_kib: u32,
+    /// Page cache of the writer's connection, in KiB: large for appends at scale (see `connect_options`).
+    pub write_cache_kib: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_batch: 4096, read_connections: 4, read_cache_kib: 8192 }
+        StoreOptions { max_batch: 4096, read_connections: 4, read_cache_kib: 8192, write_cache_kib: 65536 }
+    }
+}
+
+impl StoreOptions {
+    /// For a process that shares the machine with a person's other work (the desktop app): small page caches,
+    /// which fill up to their limit as the log grows and then stay. Its load is a few sessions at a time,
+    /// whose pages are at the ends of the tables, and the OS caches the file anyway.
+    pub fn compact() -> Self {
+        StoreOptions { read_cache_kib: 2048, write_cache_kib: 16384, ..StoreOptions::default() }
     }
 }
 
@@ -157,7 +168,7 @@ impl Store {
     /// Opens (creating if needed) the database at `path`, runs migrations and starts the writer task.
     pub async fn open(path: &Path, keys: Arc<dyn KeySource>, options: StoreOptions) -> Result<Store, StoreError> {
         let connect = connect_options(path);
-        let mut conn = connect.clone().connect().await?;
+        let mut conn = connect.clone().pragma("cache_size", format!("-{}", options.write_cache_kib)).connect().await?;
         sqlx::migrate!("./migrations").run(&mut conn).await?;
         conn.ping().await?;
         let read = SqlitePoolOptions::new()

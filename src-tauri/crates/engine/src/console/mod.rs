@@ -431,13 +431,9 @@ impl Console {
 /// start.
 async fn open_keychain(config: &ConsoleConfig) -> Result<Arc<Keychain>, ConsoleError> {
     let kind = config.keystore.clone();
-    let keychain = tokio::task::spawn_blocking(move || {
-        let keychain = Keychain::open(kind)?;
-        vargate_store::KeySource::find(&keychain, "vargate-keystore-probe")?;
-        Ok::<_, vargate_store::KeyError>(keychain)
-    })
-    .await
-    .map_err(|e| ConsoleError::Invalid(format!("opening the keystore: {e}")))??;
+    let keychain = tokio::task::spawn_blocking(move || Keychain::open_checked(kind))
+        .await
+        .map_err(|e| ConsoleError::Invalid(format!("opening the keystore: {e}")))??;
     Ok(Arc::new(keychain))
 }
 
@@ -446,5 +442,6 @@ async fn open_store(config: &ConsoleConfig, keychain: Arc<Keychain>) -> Result<S
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         ConsoleError::Invalid(format!("creating the data directory {}: {e}", config.data_dir.display()))
     })?;
-    Ok(Store::open(&config.data_dir.join("vargate.db"), keychain, StoreOptions::default()).await?)
+    // The app runs beside a person's other work all day: small caches (see `StoreOptions::compact`).
+    Ok(Store::open(&config.data_dir.join("vargate.db"), keychain, StoreOptions::compact()).await?)
 }
