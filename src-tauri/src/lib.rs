@@ -65,14 +65,19 @@ pub fn run() {
 }
 
 /// One page that lives all day needs none of a browser's caches (back-forward pages, large resource
-/// caches): WebKit's document-viewer cache model keeps the least.
+/// caches): WebKit's document-viewer cache model keeps the least. Nor does a page of forms and tables need
+/// GPU compositing, whose buffers (in software, without a GPU) cost the web process tens of MiB.
 fn lighten_webview(app: &tauri::AppHandle) {
     #[cfg(target_os = "linux")]
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.with_webview(|webview| {
-            use webkit2gtk::{WebContextExt, WebViewExt};
-            if let Some(context) = webview.inner().context() {
+            use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt};
+            let view = webview.inner();
+            if let Some(context) = view.context() {
                 context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+            }
+            if let Some(settings) = WebViewExt::settings(&view) {
+                settings.set_hardware_acceleration_policy(webkit2gtk::HardwareAccelerationPolicy::Never);
             }
         });
     }
