@@ -42,15 +42,20 @@ launch() {
   running=$!
 }
 
-# PSS in KiB of a process and all its descendants (WebKitWebProcess, WebKitNetworkProcess, …).
-tree_pss_kib() {
+# A process and all its descendants (WebKitWebProcess, WebKitNetworkProcess, …), one pid a line.
+tree_pids() {
   local pids=("$1") i=0
   while [ $i -lt ${#pids[@]} ]; do
     for child in $(cat /proc/"${pids[$i]}"/task/*/children 2>/dev/null); do pids+=("$child"); done
     i=$((i + 1))
   done
+  printf '%s\n' "${pids[@]}"
+}
+
+# PSS in KiB of a process tree.
+tree_pss_kib() {
   local total=0 pss
-  for pid in "${pids[@]}"; do
+  for pid in $(tree_pids "$1"); do
     pss=$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0)
     total=$((total + ${pss:-0}))
   done
@@ -59,12 +64,7 @@ tree_pss_kib() {
 
 # PSS in MiB of each process of the tree, one line each.
 tree_breakdown() {
-  local pids=("$1") i=0
-  while [ $i -lt ${#pids[@]} ]; do
-    for child in $(cat /proc/"${pids[$i]}"/task/*/children 2>/dev/null); do pids+=("$child"); done
-    i=$((i + 1))
-  done
-  for pid in "${pids[@]}"; do
+  for pid in $(tree_pids "$1"); do
     awk -v name="$(cat /proc/"$pid"/comm 2>/dev/null)" '/^Pss:/ {pss=$2} /^Pss_File:/ {file=$2} /^Pss_Anon:/ {anon=$2}
       END {printf "    %-18s %4d MiB (anonymous %d MiB, file %d MiB)\n", name, pss/1024, anon/1024, file/1024}' \
       /proc/"$pid"/smaps_rollup 2>/dev/null || true
