@@ -135,7 +135,7 @@ async fn the_session_index_flushes_and_restarts_from_the_flush() {
 async fn the_check_finds_damaged_links_heads_and_index_runs() {
     let damages = [
         "UPDATE records SET prev_idx = NULL WHERE idx = (SELECT idx FROM records WHERE seq = 5 LIMIT 1)",
-        "UPDATE records SET session = (SELECT MAX(id) FROM sessions) WHERE idx = 0",
+        "UPDATE records SET session = (SELECT id FROM sessions WHERE name = 'c') WHERE idx = 0",
         "UPDATE session_heads SET indexed = indexed + 1 WHERE indexed > 0",
         "UPDATE session_index SET idxs = substr(idxs, 6) || substr(idxs, 1, 5) WHERE id = 1",
         "DELETE FROM session_index WHERE id = 1",

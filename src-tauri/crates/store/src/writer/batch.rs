@@ -48,14 +48,19 @@ pub(super) async fn intern<'a>(
     logs: &HashMap<String, LogState>,
     jobs: &'a [(&'a str, &'a [Pending])],
 ) -> Result<NewIds<'a>, StoreError> {
+    // New sessions are numbered in the order they first appear in the batch, so ids do not depend on hash
+    // order (and a rerun of the same appends interns the same ids).
     let mut new: NewIds<'a> = HashMap::new();
+    let mut names: Vec<(i64, &str)> = Vec::new();
     for (tenant, records) in jobs {
         let Some(state) = logs.get(*tenant) else { continue };
         for r in records.iter().filter(|r| !state.sessions.contains_key(&r.session_id)) {
-            new.insert((state.info.id, r.session_id.as_str()), 0);
+            let key = (state.info.id, r.session_id.as_str());
+            if new.insert(key, 0).is_none() {
+                names.push(key);
+            }
         }
     }
-    let names: Vec<(i64, &str)> = new.keys().copied().collect();
     let mut ids = HashMap::with_capacity(names.len());
     for chunk in names.chunks(SESSION_ROWS_PER_INSERT) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO sessions (log_id, name) ");
@@ -67,7 +72,10 @@ pub(super) async fn intern<'a>(
         ids.extend(rows.into_iter().map(|(log_id, name, id)| ((log_id, name), id)));
     }
     for ((log_id, name), slot) in &mut new {
-        *slot = ids.get(&(*log_id, (*name).to_owned())).copied().unwrap_or(0);
+        *slot = ids
+            .get(&(*log_id, (*name).to_owned()))
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("interning session \"{name}\" returned no id")))?;
     }
     Ok(new)
 }
