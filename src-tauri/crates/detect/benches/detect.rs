@@ -1,5 +1,7 @@
 //! Throughput of the detectors over the evaluation sets, against a plain `str::contains` scan of the same
-//! inputs measured in the same run.
+//! inputs measured in the same run; and of the PII check every recorded event goes through
+//! (`pii::json_has_pii`), over session events shaped like the API's (ids, timestamps, text, usage), against
+//! serialising the same events.
 //!
 //!   cargo bench -p vargate-detect --bench detect [-- --rounds 20]
 
@@ -7,7 +9,8 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use vargate_detect::{analyse_command, scan_text};
+use serde_json::{Value, json};
+use vargate_detect::{analyse_command, pii::json_has_pii, scan_text};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -71,5 +74,64 @@ fn main() {
         needles.len(),
         mb(text_bytes, t_txt_base),
         t_txt_base / t_txt
+    );
+    events(rounds);
+}
+
+/// Events as a session streams them: `agent.message` and model-request spans with ids, timestamps, usage.
+fn sample_events(n: usize) -> Vec<Value> {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut id = |prefix: &str| {
+        let tail: String = (0..24)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+            })
+            .collect();
+        format!("{prefix}_01{tail}")
+    };
+    (0..n)
+        .map(|i| {
+            let at = format!("2026-12-02T09:{:02}:{:02}.{:06}Z", i / 60 % 60, i % 60, i * 37 % 1_000_000);
+            match i % 3 {
+                0 => json!({"type": "span.model_request_start", "id": id("sevt"), "processed_at": at}),
+                1 => json!({"type": "agent.message", "id": id("sevt"), "processed_at": at,
+                            "content": [{"type": "text", "text": format!("progress note {i}: all fine")}]}),
+                _ => json!({"type": "span.model_request_end", "id": id("sevt"), "processed_at": at,
+                            "model_request_start_id": id("sevt"), "is_error": false,
+                            "model_usage": {"input_tokens": 1200 + i, "output_tokens": 80, "cache_read_input_tokens": 0,
+                                            "cache_creation_input_tokens": 0}}),
+            }
+        })
+        .collect()
+}
+
+fn events(rounds: u64) {
+    let events = sample_events(30_000);
+    let start = Instant::now();
+    let mut found = 0usize;
+    for _ in 0..rounds {
+        found += events.iter().filter(|e| json_has_pii(e)).count();
+    }
+    let t_scan = start.elapsed().as_secs_f64();
+    assert_eq!(found, 0, "the sample events hold no PII");
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    for _ in 0..rounds {
+        bytes += events.iter().map(|e| serde_json::to_vec(e).map_or(0, |v| v.len())).sum::<usize>();
+    }
+    black_box(bytes);
+    let t_ser = start.elapsed().as_secs_f64();
+    let n = (events.len() as u64 * rounds) as f64;
+    println!("json_has_pii: {} session events x {rounds} rounds", events.len());
+    println!(
+        "  {:>10.0} events/s ({:.2} µs each); serde_json::to_vec {:>10.0} events/s (check / serialise = {:.2})",
+        n / t_scan,
+        t_scan * 1e6 / n,
+        n / t_ser,
+        t_scan / t_ser
     );
 }

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use vargate_detect::{Category, FLAG_THRESHOLD, analyse_command, detect_line};
+use vargate_detect::pii::scan_text_exhaustive;
+use vargate_detect::{Category, FLAG_THRESHOLD, analyse_command, detect_line, scan_text};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("eval")
@@ -637,4 +638,23 @@ fn holdout_set_figures() {
     assert!(pct(hits, total) >= 70.0);
     assert!(pct(c.false_positives.len(), c.benign) <= 5.0);
     assert!(pct(p.found, p.expected) >= 85.0);
+}
+
+/// The PII prefilter only skips detectors that could not match: on every text of every set (PII texts and
+/// commands, tuning and held-out), the filtered scan equals the exhaustive one.
+#[test]
+fn prefiltered_scan_equals_exhaustive_scan() {
+    let mut texts = 0;
+    for set in ["", "holdout/"] {
+        for (file, field) in
+            [("pii.jsonl", "text"), ("commands_benign.jsonl", "command"), ("commands_malicious.jsonl", "command")]
+        {
+            for r in records(&format!("{set}{file}")) {
+                let text = r[field].as_str().unwrap_or_default();
+                assert_eq!(scan_text(text), scan_text_exhaustive(text), "{set}{file}: {text}");
+                texts += 1;
+            }
+        }
+    }
+    assert!(texts > 1000, "only {texts} texts");
 }

@@ -1,10 +1,12 @@
 //! Hostile input: arbitrary strings never panic, and every span is in bounds and on character boundaries.
 
 use proptest::prelude::*;
-use vargate_detect::{analyse_command, char_offsets, detect_line, pii::redact, scan_text};
+use vargate_detect::pii::{json_has_pii, redact, scan_text_exhaustive};
+use vargate_detect::{analyse_command, char_offsets, detect_line, scan_text};
 
 fn check_text(s: &str) {
     let spans = scan_text(s);
+    assert_eq!(spans, scan_text_exhaustive(s), "the prefilter changed the result for {s:?}");
     let mut last_end = 0;
     for sp in &spans {
         assert!(sp.start < sp.end && sp.end <= s.len(), "{sp:?} in {s:?}");
@@ -26,6 +28,36 @@ fn check_command(s: &str) {
     }
 }
 
+/// One of each kind the PII scan finds (the unit tests' examples).
+const FINDINGS: &[&str] = &[
+    "pay 4111 1111 1111 1111 now",
+    "amex 378282246310005",
+    "visa13 4222222222222.",
+    "to DE89 3704 0044 0532 0130 00 ok",
+    "GB29NWBK60161331926819",
+    "ssn 536-22-1042",
+    "nino AB 12 34 56 C and AB123456C",
+    "host 10.0.0.1 up",
+    "addr 2001:db8::1 and fe80::1:2:3 and ::1",
+    "mail a.b+c@example.co.uk.",
+    "call +44 20 7946 0958 today",
+    "call (415) 555-0132",
+    "tel 555.123.4567",
+    "phone: 07911123456",
+    "key AKIAIOSFODNN7EXAMPLE",
+    "t ghp_8fK2mQ9xLp3vR7tY1wZ4cB6nD0eH5jA2sU9i",
+    "sk-proj-Ab12Cd34Ef56Gh78Ij90Kl",
+    "postgres://app:hunter22@db:5432/x",
+    "AccountKey=abcdefghijklmnopqrstuvwxyz0123456789ABCD==;",
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY1",
+    "\"private_key_id\": \"0123456789abcdef0123456789abcdef01234567\"",
+    "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+    "xoxb-1234567890-abcdefghij",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "٤١١١ ١١١١ ١١١١ ١١١١ and AB ١٢ ٣٤ ٥٦ C",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -44,10 +76,31 @@ proptest! {
         prop_assert!(detect_line(&line).is_ok());
     }
 
+    /// Pieces of real findings, cut anywhere and set in noise: the texts nearest the prefilter's thresholds
+    /// (a card one digit short, an address with two dots) are where a wrong threshold would show.
+    #[test]
+    fn cut_findings(
+        sample in prop::sample::select(FINDINGS),
+        cut in (0usize..80, 0usize..80),
+        noise in (r"[0-9A-Za-z .:=@-]{0,6}", r"[0-9A-Za-z .:=@-]{0,6}"),
+    ) {
+        let (a, b) = (cut.0.min(sample.len()), cut.1.min(sample.len()));
+        let piece = sample.get(a.min(b)..a.max(b)).unwrap_or(sample);
+        check_text(&format!("{}{piece}{}", noise.0, noise.1));
+        check_text(piece);
+    }
+
+    /// Digits, separators, hex and non-ASCII digits densely mixed: the runs the prefilter counts.
+    #[test]
+    fn runs_of_digits_and_separators(s in r"[0-9a-fA-F:.+() =-٣]{0,60}") {
+        check_text(&s);
+    }
+
     #[test]
     fn piiish_text(s in r"[0-9A-Za-z +()./:@_-]{0,120}") {
         check_text(&s);
         let (_, findings) = redact(&serde_json::Value::String(s.clone()));
+        prop_assert_eq!(json_has_pii(&serde_json::json!({"k": [s.clone()]})), !findings.is_empty());
         prop_assert_eq!(findings.iter().map(|f| f.spans.len()).sum::<usize>(), scan_text(&s).len());
     }
 }

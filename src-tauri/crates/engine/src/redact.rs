@@ -30,6 +30,9 @@ pub fn redact_only(value: &Value) -> (Value, Redaction) {
 /// Redacts an event for the log and seals its original under the session's key; `aad` (the event's id or
 /// position) binds the sealed bytes to it.
 pub async fn redact_event(store: &Store, tenant: &str, session: &str, aad: &str, event: Value) -> Value {
+    if !vargate_detect::pii::json_has_pii(&event) {
+        return event; // the common case: no copy, no findings to build
+    }
     let (mut redacted, redaction) = redact_only(&event);
     if redaction.pii.is_empty() {
         return event;
