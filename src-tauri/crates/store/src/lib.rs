@@ -28,5 +28,7 @@ pub use approvals::{ApprovalRow, Resolution};
 pub use error::StoreError;
 pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use seal::{Sealed, Shredded};
-pub use store::{Appended, HeadProof, LogInfo, NewRecord, Store, StoreOptions, StoredCheckpoint, connect_options};
+pub use store::{
+    Appended, HeadProof, LogInfo, NewRecord, PreparedBatch, Store, StoreOptions, StoredCheckpoint, connect_options,
+};
 pub use timeline::{DECISION_KIND, SessionFacets, TimelineEntry, TimelineFilter};

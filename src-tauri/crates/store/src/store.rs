@@ -33,6 +33,50 @@ impl NewRecord {
     }
 }
 
+/// Records of one tenant, validated and canonicalised, ready for [`Store::append_prepared`].
+pub struct PreparedBatch {
+    tenant: String,
+    records: Vec<Pending>,
+}
+
+impl PreparedBatch {
+    /// Validates and canonicalises `records` (CPU work that needs no database: it runs on the caller's task,
+    /// in parallel with the writer).
+    pub fn new(tenant: &str, records: Vec<NewRecord>) -> Result<Self, StoreError> {
+        if !valid_tenant(tenant) {
+            return Err(StoreError::InvalidTenant(tenant.to_owned()));
+        }
+        let records = records.into_iter().map(|r| Pending::new(tenant, r)).collect::<Result<Vec<_>, _>>()?;
+        Ok(PreparedBatch { tenant: tenant.to_owned(), records })
+    }
+
+    /// Appends `other`'s records after this batch's (both of the same tenant), to be written in one commit.
+    pub fn extend(&mut self, other: PreparedBatch) -> Result<(), StoreError> {
+        if other.tenant != self.tenant {
+            return Err(StoreError::InvalidRecord(format!(
+                "a batch of tenant \"{}\" cannot join one of tenant \"{}\"",
+                other.tenant, self.tenant
+            )));
+        }
+        self.records.extend(other.records);
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+impl std::fmt::Debug for PreparedBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedBatch").field("tenant", &self.tenant).field("records", &self.records.len()).finish()
+    }
+}
+
 /// What an acknowledged append got: durable from the moment this is returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
@@ -198,15 +242,17 @@ impl Store {
 
     /// Appends records atomically (all or none, in order); returns once they are durable.
     pub async fn append_batch(&self, tenant: &str, records: Vec<NewRecord>) -> Result<Vec<Appended>, StoreError> {
-        if !valid_tenant(tenant) {
-            return Err(StoreError::InvalidTenant(tenant.to_owned()));
-        }
+        self.append_prepared(PreparedBatch::new(tenant, records)?).await
+    }
+
+    /// [`Store::append_batch`] of records validated and canonicalised beforehand ([`PreparedBatch::new`]), so
+    /// that a caller can prepare the next batch while this one is being written.
+    pub async fn append_prepared(&self, batch: PreparedBatch) -> Result<Vec<Appended>, StoreError> {
+        let PreparedBatch { tenant, records } = batch;
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        // Validation and canonicalisation happen here, on the appender's task, in parallel with the writer.
-        let records = records.into_iter().map(|r| Pending::new(tenant, r)).collect::<Result<Vec<_>, _>>()?;
-        self.ask(|reply| Command::Append { tenant: tenant.to_owned(), records, reply }).await
+        self.ask(|reply| Command::Append { tenant, records, reply }).await
     }
 
     /// Signs a checkpoint of the tenant's log at its current size, or returns the latest if nothing was

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use vargate_proof::merkle::{self, MemoryTree};
 use vargate_proof::{NoteVerifier, verify_proof_file};
-use vargate_store::StoreError;
+use vargate_store::{PreparedBatch, StoreError};
 
 #[tokio::test]
 async fn appends_chain_per_session_and_survive_reopen() {
@@ -115,6 +115,23 @@ async fn bad_records_and_tenants_are_refused_without_side_effects() {
     let ok = store.append("acme", record("s", 0)).await.unwrap();
     assert_eq!((ok.index, ok.seq), (0, 0));
     assert!(matches!(store.inclusion_proof("acme", 0, 5).await, Err(StoreError::BeyondLog { requested: 5, size: 1 })));
+}
+
+/// Batches prepared beforehand and joined land as one append, in order; batches of two tenants never join.
+#[tokio::test]
+async fn prepared_batches_join_and_append_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let mut batch = PreparedBatch::new("acme", vec![record("s", 0), record("s", 1)]).unwrap();
+    batch.extend(PreparedBatch::new("acme", vec![record("t", 2)]).unwrap()).unwrap();
+    let other = PreparedBatch::new("globex", vec![record("s", 0)]).unwrap();
+    assert!(matches!(batch.extend(other), Err(StoreError::InvalidRecord(_))));
+    assert!(matches!(PreparedBatch::new("bad tenant", vec![]), Err(StoreError::InvalidTenant(_))));
+    let appended = store.append_prepared(batch).await.unwrap();
+    let places: Vec<(u64, u64)> = appended.iter().map(|a| (a.index, a.seq)).collect();
+    assert_eq!(places, [(0, 0), (1, 1), (2, 0)]);
+    assert_eq!(store.check_integrity("acme").await.unwrap().size, 3);
+    assert!(store.append_prepared(PreparedBatch::new("acme", vec![]).unwrap()).await.unwrap().is_empty());
 }
 
 /// Every proof the store hands out verifies, for random tree sizes, indices and pairs of sizes.

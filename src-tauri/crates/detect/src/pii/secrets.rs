@@ -1,10 +1,10 @@
 //! Secrets: private keys, JWTs, passwords in URLs, API tokens, cloud keys.
 
 use super::{PiiKind, PiiSpan, byte, push, simple};
-use regex::Regex;
-use std::sync::LazyLock;
 use base64::Engine as _;
+use regex::Regex;
 use serde_json::Value;
+use std::sync::LazyLock;
 
 regex!(AWS_KEY, r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b");
 regex!(GCP_KEY_ID, r#"private_key_id\\?"\s*:\s*\\?"([0-9a-f]{40})\\?""#);

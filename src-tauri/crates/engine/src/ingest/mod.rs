@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 use vargate_agents::client::{Client, ClientError};
-use vargate_agents::events::{EventKind, SessionEvent, StopReason};
+use vargate_agents::events::{EventKind, StopReason};
 use vargate_agents::stream::{StreamItem, WatchEnd, WatchOptions, watch};
 use vargate_store::ApprovalRow;
 use vargate_store::{NewRecord, Store, StoreError, TimelineFilter};
@@ -23,11 +23,11 @@ pub const INTERRUPT: &str = "vargate.interrupt";
 pub const EXECUTION: &str = "vargate.execution";
 
 mod held;
+mod prepare;
 use held::Held;
+use prepare::{MAX_BATCH, Prepared, Preparer};
 
-/// Most stream items recorded in one append: as many as have arrived, up to this.
-const MAX_BATCH: usize = 16_384;
-/// Stream items in flight between the watcher and the consumer.
+/// Stream items in flight between the watcher and the preparer.
 const CHANNEL: usize = 16_384;
 
 #[derive(Debug, thiserror::Error)]
@@ -92,13 +92,22 @@ pub async fn ingest_session_until<D: Decider>(
             .to_owned(),
         Err(_) => "unknown".to_owned(),
     };
-    let (tx, mut rx) = mpsc::channel::<StreamItem>(CHANNEL);
-    // The watcher runs as a task of its own, so that reading and decoding the next events overlaps with the
-    // durable append of the last ones (on another core when there is one). It ends when the consumer does.
+    let (tx, rx) = mpsc::channel::<StreamItem>(CHANNEL);
+    // Three stages, each a task: the watcher reads and decodes events, the preparer makes them records, the
+    // consumer appends them durably and then acts on them. So reading, preparing and appending overlap (on
+    // other cores when there are some). Each stage ends when the one after it does.
     let watcher = {
         let (client, session_id, options) = (client.clone(), session_id.to_owned(), options.clone());
         tokio::spawn(async move { watch(&client, &session_id, &options, tx).await })
     };
+    let preparer = Preparer {
+        store: store.clone(),
+        tenant: tenant.to_owned(),
+        session_id: session_id.to_owned(),
+        recorded: std::mem::take(&mut state.recorded),
+        prepared: 0,
+    };
+    let (preparer, mut rx) = preparer.spawn(rx);
     // Owns the receiver, so that the watcher ends when the consumer does.
     let consumer = async move {
         tokio::pin!(stop);
@@ -125,14 +134,14 @@ pub async fn ingest_session_until<D: Decider>(
         let mut streaming = true;
         while streaming || !waits.is_empty() {
             tokio::select! {
-                item = rx.recv(), if streaming => match item {
+                prepared = rx.recv(), if streaming => match prepared {
                     Some(first) => {
-                        // Whatever has arrived is recorded in one durable append: under load this is what
-                        // keeps ingest at group-commit speed instead of one commit per event.
-                        let mut batch = vec![first];
-                        while batch.len() < MAX_BATCH {
+                        // Whatever is ready is recorded in one durable append: under load this is what keeps
+                        // ingest at group-commit speed instead of one commit per event.
+                        let mut batch = first?;
+                        while batch.batch.len() < MAX_BATCH {
                             match rx.try_recv() {
-                                Ok(item) => batch.push(item),
+                                Ok(next) => batch.merge(next?)?,
                                 Err(_) => break,
                             }
                         }
@@ -157,7 +166,7 @@ pub async fn ingest_session_until<D: Decider>(
         }
         Ok::<_, IngestError>(report)
     };
-    let (watched, consumed) = tokio::join!(watcher, consumer);
+    let (watched, consumed, _) = tokio::join!(watcher, consumer, preparer);
     let mut report = consumed?;
     let watched = watched.map_err(|e| {
         IngestError::Api(ClientError::Decode {
@@ -186,7 +195,7 @@ struct SessionState {
     interrupted: bool,
     /// Whether the session's current run has ended (idle other than for an answer, or terminated).
     run_ended: bool,
-    /// Event ids already in the log.
+    /// Event ids already in the log, as loaded (handed to the preparer, which de-duplicates).
     recorded: HashSet<String>,
     /// Tool calls that wait on Vargate, by tool-use id, until answered, each with the session seq of its
     /// tool-use event's record (which seals its original parameters).
@@ -264,68 +273,32 @@ impl SessionState {
         }
     }
 
-    /// Records a batch of stream items durably, then acts on them in order: tool calls that wait are decided
+    /// Records a prepared batch durably, then acts on its events in order: tool calls that wait are decided
     /// only once the events announcing them are in the log.
     async fn handle<D: Decider>(
         &mut self,
         client: &Client,
         store: &Store,
         decider: &D,
-        batch: Vec<StreamItem>,
+        prepared: Prepared,
         report: &mut IngestReport,
     ) -> Result<(), IngestError> {
-        let mut records = Vec::with_capacity(batch.len());
-        let mut events = Vec::with_capacity(batch.len());
+        let Prepared { batch, events, garbled, malformed } = prepared;
+        report.events += batch.len() as u64;
+        (report.garbled, report.malformed) = (report.garbled + garbled, report.malformed + malformed);
+        let appended = store.append_prepared(batch).await?;
         let mut over_budget = None;
-        for item in batch {
-            match item {
-                StreamItem::Garbled { event, data, reason } => {
-                    let payload = json!({ "event": event, "data": data, "note": reason });
-                    let aad = format!("garbled:{}", report.events + records.len() as u64);
-                    let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
-                    records.push(self.record(GARBLED, &now(), "sse", "observed", payload));
-                    report.garbled += 1;
-                }
-                StreamItem::Event(event) => {
-                    let id = event.id().map(str::to_owned);
-                    if let Some(id) = &id
-                        && !self.recorded.insert(id.clone())
-                    {
-                        continue; // recorded by an earlier run
-                    }
-                    let ts = event.processed_at().map_or_else(now, str::to_owned);
-                    let kind_name = event.event_type().to_owned();
-                    // The raw object moves into the record: events can be large, and this is the hot path.
-                    let SessionEvent { raw, kind } = event;
-                    if kind_name == "span.model_request_end" {
-                        let used = model_tokens(raw.get("model_usage"));
-                        if let Some(stop) = decider.usage(&self.tenant, &self.session_id, used) {
-                            over_budget = Some(stop);
-                        }
-                    }
-                    let payload = match &kind {
-                        EventKind::Malformed { reason } => {
-                            report.malformed += 1;
-                            json!({ "event": Value::Object(raw), "note": format!("malformed {kind_name}: {reason}") })
-                        }
-                        _ => Value::Object(raw),
-                    };
-                    // The sealed original is bound to the event's id (or, lacking one, its place and time).
-                    let aad = id.clone().unwrap_or_else(|| format!("{kind_name}@{ts}"));
-                    let payload = redact_event(store, &self.tenant, &self.session_id, &aad, payload).await;
-                    records.push(self.record(&kind_name, &ts, "sse", "observed", payload));
-                    events.push((id, kind, ts, records.len() - 1));
-                }
+        for tokens in events.iter().filter_map(|e| e.tokens) {
+            if let Some(stop) = decider.usage(&self.tenant, &self.session_id, tokens) {
+                over_budget = Some(stop);
             }
         }
-        report.events += records.len() as u64;
-        let appended = store.append_batch(&self.tenant, records).await?;
         // Whether the session's run has ended by the time anything is sent: the batch is acted on after it
         // arrived whole, so its last status event says.
-        if let Some(ended) = events.iter().rev().find_map(|(_, kind, _, _)| run_ended(kind)) {
+        if let Some(ended) = events.iter().rev().find_map(|e| run_ended(&e.kind)) {
             self.run_ended = ended;
         }
-        for (id, kind, ts, position) in events {
+        for prepare::EventMeta { id, kind, ts, position, .. } in events {
             if matches!(kind, EventKind::Running) {
                 self.interrupted = false;
             }
