@@ -111,9 +111,11 @@ def steps(app: App, run: Run, work: Path, export_dir: Path) -> None:
     )
     denied_id = denied_session = None
     if pending:
-        count = css(d, testid("pending-count"))
-        run.check(
-            "the navigation badges the pending count", bool(count) and int(count[0].get_attribute("data-count")) >= 1
+        # The badge and the list are fetched apart on the same change: the badge may follow a moment later.
+        run.wait(
+            "the navigation badges the pending count",
+            lambda: [c for c in css(d, testid("pending-count")) if int(c.get_attribute("data-count") or 0) >= 1],
+            timeout=15,
         )
         item = pending[0]
         denied_id = item.get_attribute("data-id")
