@@ -7,7 +7,8 @@ use crate::approvals::{ApprovalEvent, Approvals};
 use crate::governor::Governor;
 use crate::ingest::{IngestError, ingest_session_until};
 use serde_json::json;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use vargate_agents::client::{AgentParams, Client, ClientConfig, ClientError, EnvironmentParams, SessionParams};
 use vargate_agents::sim::{SimConfig, SimHandle, SimStartError, Simulator};
@@ -61,11 +62,27 @@ pub enum DemoError {
     Task(String, String),
 }
 
+/// Finished sessions of [`run_continuously`] the simulator keeps serving; older ones are deleted from it, with
+/// their environments, and their agents archived (the API keeps an agent, archived, for good). The log keeps
+/// every session: this bounds only what the simulator holds, which would otherwise grow by each session's
+/// history for as long as the app runs.
+pub const RETAINED: usize = 16;
+
+/// What the demo created for one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub session: String,
+    pub agent: String,
+    pub environment: String,
+}
+
 /// The simulator and a client of it.
 #[derive(Debug)]
 pub struct Demo {
     sim: SimHandle,
     client: Client,
+    /// Finished sessions of [`run_continuously`] still in the simulator, oldest first (at most [`RETAINED`]).
+    finished: Mutex<VecDeque<Created>>,
 }
 
 impl Demo {
@@ -77,7 +94,7 @@ impl Demo {
         sim.set_drop_stream_after(drop_every);
         sim.set_event_delay(event_delay);
         let client = Client::new(ClientConfig::new(sim.base_url(), "demo-key"))?;
-        Ok(Demo { sim, client })
+        Ok(Demo { sim, client, finished: Mutex::new(VecDeque::new()) })
     }
 
     pub fn base_url(&self) -> String {
@@ -90,7 +107,26 @@ impl Demo {
 
     /// Creates the agent, environment and session for `spec`; returns the session id.
     pub async fn create(&self, spec: &DemoSession) -> Result<String, DemoError> {
-        create_session(&self.client, spec).await
+        Ok(create_session(&self.client, spec).await?.session)
+    }
+
+    /// Notes that the demo is done with `created`; once more than [`RETAINED`] are, deletes the oldest session
+    /// and its environment from the simulator and archives its agent, all as the API allows.
+    pub async fn retire(&self, created: Created) {
+        let oldest = {
+            let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+            finished.push_back(created);
+            if finished.len() > RETAINED { finished.pop_front() } else { None }
+        };
+        let Some(Created { session, agent, environment }) = oldest else { return };
+        let deleted = async {
+            self.client.delete_session(&session).await?;
+            self.client.delete_environment(&environment).await?;
+            self.client.archive_agent(&agent).await.map(drop)
+        };
+        if let Err(e) = deleted.await {
+            tracing::warn!(session, "the demo could not retire a finished session from the simulator: {e}");
+        }
     }
 
     /// Ingests the session under `governor` while sending its user turns, each after the previous ended,
@@ -110,19 +146,35 @@ impl Demo {
     }
 }
 
+/// Told of each session [`run_continuously`] creates: its id and its agent's name (which the simulator
+/// forgets once the session is retired, see [`RETAINED`]).
+pub type OnCreated = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// Keeps demo sessions coming until the task is aborted: every scenario once, then a new session every
-/// `every`, in rotation, so that the app's first start shows live sessions and approvals arriving.
-pub async fn run_continuously(demo: Arc<Demo>, store: Store, governor: Arc<Governor>, every: Duration) {
+/// `every`, in rotation, so that the app's first start shows live sessions and approvals arriving. A session
+/// the demo is done with is retired ([`Demo::retire`]), so that the simulator holds a bounded number.
+pub async fn run_continuously(
+    demo: Arc<Demo>,
+    store: Store,
+    governor: Arc<Governor>,
+    every: Duration,
+    on_created: OnCreated,
+) {
     for (n, spec) in SESSIONS.iter().cycle().enumerate() {
-        let (demo, store, governor) = (demo.clone(), store.clone(), governor.clone());
+        let (demo, store, governor, on_created) = (demo.clone(), store.clone(), governor.clone(), on_created.clone());
         tokio::spawn(async move {
-            let run = async {
-                let id = demo.create(spec).await?;
-                demo.drive(&store, governor, &id, spec.turns).await
+            let created = match create_session(&demo.client, spec).await {
+                Ok(created) => created,
+                Err(e) => {
+                    tracing::warn!(session = spec.label, "a demo session failed: {e}");
+                    return;
+                }
             };
-            if let Err(e) = run.await {
+            on_created(&created.session, &agent_name(spec));
+            if let Err(e) = demo.drive(&store, governor, &created.session, spec.turns).await {
                 tracing::warn!(session = spec.label, "a demo session failed: {e}");
             }
+            demo.retire(created).await;
         });
         if n + 1 >= SESSIONS.len() {
             tokio::time::sleep(every).await;
@@ -146,13 +198,18 @@ pub async fn approve_editor_requests(approvals: Arc<Approvals>) {
     }
 }
 
-async fn create_session(client: &Client, spec: &DemoSession) -> Result<String, DemoError> {
+/// The name of the agent the demo creates for `spec`.
+pub fn agent_name(spec: &DemoSession) -> String {
+    format!("demo-{}", spec.label)
+}
+
+async fn create_session(client: &Client, spec: &DemoSession) -> Result<Created, DemoError> {
     let mut metadata = serde_json::Map::new();
     metadata.insert("sim_scenario".into(), json!(spec.scenario));
     let permission = spec.permission;
     let agent = client
         .create_agent(&AgentParams {
-            name: format!("demo-{}", spec.label),
+            name: agent_name(spec),
             model: json!("claude-sonnet-4-5"),
             system: Some("You work under Vargate governance.".into()),
             tools: vec![
@@ -174,12 +231,12 @@ async fn create_session(client: &Client, spec: &DemoSession) -> Result<String, D
     let session = client
         .create_session(&SessionParams {
             agent: json!(agent.id),
-            environment_id: env.id,
+            environment_id: env.id.clone(),
             title: Some(format!("Vargate demo: {}", spec.label)),
             ..Default::default()
         })
         .await?;
-    Ok(session.id)
+    Ok(Created { session: session.id, agent: agent.id, environment: env.id })
 }
 
 async fn drive(

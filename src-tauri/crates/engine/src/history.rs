@@ -28,6 +28,10 @@ pub(crate) struct History {
     agents: HashMap<(String, String), VecDeque<Entry>>,
     /// (tenant, session) → tokens used.
     tokens: HashMap<(String, String), u64>,
+    /// When `agents` holds this many, those with no action in the last 24 hours are dropped (each agent's
+    /// own old entries go as it records a new one, but an agent that stops recording would stay for good:
+    /// the demo creates one per session). Twice what remained after, so the sweeps cost O(1) per record.
+    next_sweep: usize,
 }
 
 impl History {
@@ -39,6 +43,16 @@ impl History {
         while entries.front().is_some_and(|e| e.at_ms < horizon) {
             entries.pop_front();
         }
+        if self.agents.len() >= self.next_sweep {
+            self.agents.retain(|_, entries| entries.back().is_some_and(|e| e.at_ms >= horizon));
+            self.next_sweep = (self.agents.len() * 2).max(64);
+        }
+    }
+
+    /// Agents with a governed action in the history.
+    #[cfg(test)]
+    pub fn agents(&self) -> usize {
+        self.agents.len()
     }
 
     /// Sets the session's token count to what its recorded usage events add up to, unless this history has
@@ -185,6 +199,28 @@ mod tests {
         assert_eq!((s.denials_24h, s.violations_24h, s.high_value_24h, s.tokens_used), (1, 1, 2, 1500));
         assert_eq!(h.violations_24h("t", "a", t0), 1);
         assert_eq!(h.violations_24h("t", "b", t0), 0);
+    }
+
+    /// An agent that stops acting is forgotten once its actions are a day old, even if it never acts again:
+    /// the history of a day of one-off agents (a demo session each) stays as large as a day's worth.
+    #[test]
+    fn agents_idle_for_a_day_are_forgotten() {
+        let mut h = History::default();
+        let e = |at_ms| Entry { at_ms, tool: "read".into(), denied: false, violation: false, high_value: false };
+        let per_hour = 120; // a demo session every 30 s, each with an agent of its own
+        for n in 0..(3 * 24 * per_hour) {
+            let at_ms = n * 3600 * 1000 / per_hour;
+            h.record("t", &format!("agent_{n}"), e(at_ms));
+            h.record("t", &format!("agent_{n}"), e(at_ms + 1000));
+        }
+        let day = (24 * per_hour) as usize;
+        assert!(h.agents() <= 2 * day + 64, "{} agents remembered after three days, one day holds {day}", h.agents());
+        // What counts is kept: the newest agent's actions, and an agent's actions within the day.
+        let last = 3 * 24 * per_hour - 1;
+        let now = last * 3600 * 1000 / per_hour + 1000;
+        assert_eq!(h.snapshot("t", &format!("agent_{last}"), "s", "read", now).actions_24h, 2);
+        let recent = last - per_hour;
+        assert_eq!(h.snapshot("t", &format!("agent_{recent}"), "s", "read", now).actions_24h, 2);
     }
 
     /// A decision record counts as the governor counted it when deciding: at the call's time (a conclusion:

@@ -42,7 +42,7 @@ pub async fn create(State(sh): State<Arc<Shared>>, bytes: Bytes) -> SimResult<Js
     let p = body::object(&bytes)?;
     let id = new_id("agent");
     let agent = build(&p, &id, 1, &now_rfc3339())?;
-    sh.store().agents.push(AgentRecord { id, versions: vec![agent.clone()] });
+    sh.store().agents.push(AgentRecord::new(id, &agent));
     Ok(Json(agent))
 }
 
@@ -56,13 +56,8 @@ pub async fn retrieve(
     let store = sh.store();
     let rec = store.agent(&id).ok_or_else(|| SimError::not_found("agent", &id))?;
     match version {
-        None => Ok(Json(rec.current().clone())),
-        Some(v) => rec
-            .versions
-            .iter()
-            .find(|a| a["version"].as_i64() == Some(v))
-            .map(|a| Json(a.clone()))
-            .ok_or_else(|| SimError::not_found("agent version", &format!("{id}@{v}"))),
+        None => Ok(Json(rec.current())),
+        Some(v) => rec.version(v).map(Json).ok_or_else(|| SimError::not_found("agent version", &format!("{id}@{v}"))),
     }
 }
 
@@ -70,7 +65,7 @@ pub async fn update(State(sh): State<Arc<Shared>>, Path(id): Path<String>, bytes
     let p = body::object(&bytes)?;
     let mut store = sh.store();
     let rec = store.agent_mut(&id).ok_or_else(|| SimError::not_found("agent", &id))?;
-    let current = rec.current().clone();
+    let current = rec.current();
     let version = current["version"].as_i64().unwrap_or(1);
     if let Some(expected) = p.get("version").filter(|v| !v.is_null())
         && expected.as_i64() != Some(version)
@@ -119,7 +114,7 @@ pub async fn update(State(sh): State<Arc<Shared>>, Path(id): Path<String>, bytes
     }
     next["version"] = json!(version + 1);
     next["updated_at"] = json!(now_rfc3339());
-    rec.versions.push(next.clone());
+    rec.push(&next);
     Ok(Json(next))
 }
 
@@ -132,7 +127,7 @@ pub async fn list(State(sh): State<Arc<Shared>>, RawQuery(q): RawQuery) -> SimRe
         .store()
         .agents
         .iter()
-        .map(|a| a.current().clone())
+        .map(AgentRecord::current)
         .filter(|a| include_archived || a["archived_at"].is_null())
         .filter(|a| {
             let created = a["created_at"].as_str().and_then(parse_rfc3339);
@@ -146,13 +141,8 @@ pub async fn list(State(sh): State<Arc<Shared>>, RawQuery(q): RawQuery) -> SimRe
 pub async fn archive(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> SimResult<Json<Value>> {
     let mut store = sh.store();
     let rec = store.agent_mut(&id).ok_or_else(|| SimError::not_found("agent", &id))?;
-    let now = now_rfc3339();
-    for v in &mut rec.versions {
-        if v["archived_at"].is_null() {
-            v["archived_at"] = json!(now);
-        }
-    }
-    Ok(Json(rec.current().clone()))
+    rec.archive(&now_rfc3339());
+    Ok(Json(rec.current()))
 }
 
 pub async fn versions(
@@ -161,7 +151,7 @@ pub async fn versions(
     RawQuery(q): RawQuery,
 ) -> SimResult<Json<Value>> {
     let q = Query::parse(q.as_deref());
-    let items = sh.store().agent(&id).ok_or_else(|| SimError::not_found("agent", &id))?.versions.clone();
+    let items = sh.store().agent(&id).ok_or_else(|| SimError::not_found("agent", &id))?.versions();
     let page = paginate(&items, &q, Order::Desc, 100)?;
     Ok(Json(json!({"data": page.data, "next_page": page.next_page})))
 }

@@ -34,8 +34,7 @@ pub fn append(rec: &mut SessionRecord, mut ev: Value, blocker: Option<Blocker>) 
         rec.blockers.push((id, b));
     }
     rec.events.push(ev.clone());
-    // No receiver just means no stream is open.
-    let _ = rec.live.send(ev.clone());
+    rec.broadcast(ev.clone());
     ev
 }
 

@@ -147,3 +147,68 @@ impl Drop for SimHandle {
         self.signal();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{AgentParams, Client, ClientConfig, EnvironmentParams, SessionParams};
+    use crate::stream::StreamItem;
+    use serde_json::json;
+
+    /// A session's live buffer (`live_capacity` slots, allocated whole: about 230 KiB at the default) exists
+    /// only while a stream of it is open. Every session holding one for good made the demo app grow by that
+    /// much per session.
+    #[tokio::test]
+    async fn a_session_holds_a_live_buffer_only_while_a_stream_is_open() {
+        let sim = Simulator::start(([127, 0, 0, 1], 0).into(), SimConfig::default()).await.unwrap();
+        let client = Client::new(ClientConfig::new(sim.base_url(), "key")).unwrap();
+        let agent = client
+            .create_agent(&AgentParams { name: "a".into(), model: json!("claude-sonnet-4-5"), ..Default::default() })
+            .await
+            .unwrap();
+        let env =
+            client.create_environment(&EnvironmentParams { name: "e".into(), ..Default::default() }).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let params = SessionParams { agent: json!(agent.id), environment_id: env.id.clone(), ..Default::default() };
+            ids.push(client.create_session(&params).await.unwrap().id);
+        }
+        let buffers = || sim.shared.store().sessions.iter().filter(|s| s.live.is_some()).count();
+        assert_eq!(buffers(), 0, "no stream is open");
+
+        let mut first = client.open_stream(&ids[0]).await.unwrap();
+        let mut again = client.open_stream(&ids[0]).await.unwrap();
+        assert_eq!(buffers(), 1, "two streams of one session share its buffer");
+        let hello = json!({"type": "user.message", "content": [{"type": "text", "text": "hello"}]});
+        client.send_events(&ids[0], &[hello]).await.unwrap();
+        for stream in [&mut first, &mut again] {
+            let item = stream.next().await.expect("a frame").expect("an event");
+            assert!(matches!(item, StreamItem::Event(e) if e.raw["type"] == "user.message"));
+        }
+        drop(first);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(buffers(), 1, "a stream is still open");
+        drop(again);
+        for _ in 0..100 {
+            if buffers() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(buffers(), 0, "the last stream closed");
+        // A stream opened afterwards gets a buffer again, and the events from then on.
+        let mut later = client.open_stream(&ids[0]).await.unwrap();
+        assert_eq!(buffers(), 1);
+        let bye = json!({"type": "user.message", "content": [{"type": "text", "text": "bye"}]});
+        client.send_events(&ids[0], &[bye]).await.unwrap();
+        loop {
+            let Some(Ok(StreamItem::Event(e))) = later.next().await else { panic!("the stream ended early") };
+            if e.raw["type"] == "user.message" {
+                assert_eq!(e.raw["content"][0]["text"], "bye");
+                break;
+            }
+        }
+        drop(later);
+        sim.shutdown().await;
+    }
+}

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::agent_shape as shape;
 use super::agents::time_bound;
@@ -33,16 +33,12 @@ fn resolve_agent(store: &Store, p: &Value) -> SimResult<Value> {
     let rec = store.agent(id).ok_or_else(|| SimError::not_found("agent", id))?;
     let agent = match version {
         None => rec.current(),
-        Some(v) => rec
-            .versions
-            .iter()
-            .find(|a| a["version"].as_i64() == Some(v))
-            .ok_or_else(|| SimError::not_found("agent version", &format!("{id}@{v}")))?,
+        Some(v) => rec.version(v).ok_or_else(|| SimError::not_found("agent version", &format!("{id}@{v}")))?,
     };
     if agent["archived_at"].is_string() {
         return Err(SimError::bad_request(format!("agent {id} is archived")));
     }
-    let mut snap = shape::session_agent(agent);
+    let mut snap = shape::session_agent(&agent);
     if let Some(o) = overrides {
         shape::apply_overrides(&mut snap, o)?;
     }
@@ -151,12 +147,11 @@ pub async fn create(State(sh): State<Arc<Shared>>, bytes: Bytes) -> SimResult<Js
             "updated_at": now,
             "archived_at": null,
         });
-        let (live, _) = broadcast::channel(sh.config.live_capacity.max(1));
         store.sessions.push(SessionRecord {
             id: id.clone(),
             object: object.clone(),
             events: Vec::new(),
-            live,
+            live: None,
             inbox: tx,
             blockers: Vec::new(),
         });

@@ -45,15 +45,52 @@ pub struct Store {
 #[derive(Debug)]
 pub struct AgentRecord {
     pub id: String,
-    /// Every version's full Agent object; the last is current.
-    pub versions: Vec<Value>,
+    /// Every version's full Agent object as JSON text; the last is current. Agents are kept for good (the API
+    /// archives them, it never deletes one) but read seldom, and as text one takes a fraction of the room of
+    /// its parsed `Value` (a few KiB against tens: the demo creates one per session).
+    versions: Vec<Box<str>>,
 }
 
 impl AgentRecord {
-    pub fn current(&self) -> &Value {
-        // `versions` is never empty: a record is created with its first version.
-        &self.versions[self.versions.len() - 1]
+    /// A record with its first version.
+    pub fn new(id: String, first: &Value) -> AgentRecord {
+        AgentRecord { id, versions: vec![first.to_string().into_boxed_str()] }
     }
+
+    pub fn current(&self) -> Value {
+        // `versions` is never empty: a record is created with its first version.
+        self.versions.last().map_or(Value::Null, |v| parse(v))
+    }
+
+    /// Every version, oldest first.
+    pub fn versions(&self) -> Vec<Value> {
+        self.versions.iter().map(|v| parse(v)).collect()
+    }
+
+    pub fn version(&self, version: i64) -> Option<Value> {
+        self.versions.iter().map(|v| parse(v)).find(|a| a["version"].as_i64() == Some(version))
+    }
+
+    /// Adds a version, which becomes current.
+    pub fn push(&mut self, next: &Value) {
+        self.versions.push(next.to_string().into_boxed_str());
+    }
+
+    /// Sets `archived_at` on every version not archived yet.
+    pub fn archive(&mut self, now: &str) {
+        for text in &mut self.versions {
+            let mut v = parse(text);
+            if v["archived_at"].is_null() {
+                v["archived_at"] = Value::from(now);
+                *text = v.to_string().into_boxed_str();
+            }
+        }
+    }
+}
+
+/// A stored version back as a `Value` (the simulator wrote the text itself, so it always parses).
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 /// Input a session worker acts on.
@@ -89,7 +126,10 @@ pub struct SessionRecord {
     pub object: Value,
     /// Persisted events in emission order.
     pub events: Vec<Value>,
-    pub live: broadcast::Sender<Value>,
+    /// Broadcasts each event to the open streams; `None` while none is open. The buffer (`live_capacity`
+    /// slots, allocated whole) exists only while a stream is open: a session nobody watches, such as every
+    /// finished one, costs its history alone.
+    pub live: Option<broadcast::Sender<Value>>,
     pub inbox: mpsc::UnboundedSender<Input>,
     /// Tool-use event id → what it is blocked on (only while the session waits on it).
     pub blockers: Vec<(String, Blocker)>,
@@ -102,6 +142,34 @@ impl SessionRecord {
 
     pub fn is_archived(&self) -> bool {
         self.object.get("archived_at").is_some_and(|v| !v.is_null())
+    }
+
+    /// The session's events from now on, for a stream being opened; allocates the live buffer for the first.
+    pub fn subscribe(&mut self, capacity: usize) -> broadcast::Receiver<Value> {
+        match &self.live {
+            Some(live) => live.subscribe(),
+            None => {
+                let (live, rx) = broadcast::channel(capacity.max(1));
+                self.live = Some(live);
+                rx
+            }
+        }
+    }
+
+    /// Sends `ev` to the open streams; frees the live buffer when none is left.
+    pub fn broadcast(&mut self, ev: Value) {
+        if let Some(live) = &self.live
+            && live.send(ev).is_err()
+        {
+            self.live = None;
+        }
+    }
+
+    /// Frees the live buffer if no stream is open any more (called as a stream ends).
+    pub fn release_live(&mut self) {
+        if self.live.as_ref().is_some_and(|live| live.receiver_count() == 0) {
+            self.live = None;
+        }
     }
 }
 

@@ -39,10 +39,20 @@ pub async fn stream(
             other => return Err(SimError::bad_request(format!("event_deltas: unsupported value {other:?}"))),
         }
     }
-    let live =
-        sh.store().session(&id).map(|s| s.live.subscribe()).ok_or_else(|| SimError::not_found("session", &id))?;
+    let capacity = sh.config.live_capacity;
+    let live = sh
+        .store()
+        .session_mut(&id)
+        .map(|s| s.subscribe(capacity))
+        .ok_or_else(|| SimError::not_found("session", &id))?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
-    tokio::spawn(pump(sh.clone(), live, tx, previews));
+    tokio::spawn(async move {
+        pump(sh.clone(), live, tx, previews).await;
+        // The receiver is gone: the last stream of a session frees its live buffer.
+        if let Some(rec) = sh.store().session_mut(&id) {
+            rec.release_live();
+        }
+    });
     let mut resp = Body::from_stream(ReceiverStream::new(rx)).into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

@@ -148,9 +148,10 @@ pub struct Console {
     /// The account that pays for anchoring on that chain, once asked of the keychain (through the log's
     /// writer, which waits for it: not on every status refresh).
     anchor_address: OnceLock<String>,
-    /// Agent names by session id, asked of the API once.
-    agents: Mutex<HashMap<String, String>>,
-    /// Session rows as last read, by session id (see [`Console::sessions`]).
+    /// Agent names by session id, asked of the API once (the demo tells them as it creates its sessions); at
+    /// most [`sessions::MAX_AGENT_NAMES`], beyond which only those of listed sessions are kept.
+    agents: Arc<Mutex<HashMap<String, String>>>,
+    /// Session rows as last read, by session id, of the sessions last listed (see [`Console::sessions`]).
     rows: Mutex<HashMap<String, SessionRow>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -212,7 +213,11 @@ impl Console {
             demo: Some(demo.clone()),
             settings,
         }));
-        console.spawn(demo::run_continuously(demo, store, governor, config.demo_every));
+        let agents = console.agents.clone();
+        let on_created: demo::OnCreated = Arc::new(move |session: &str, agent: &str| {
+            agents.lock().unwrap_or_else(PoisonError::into_inner).insert(session.to_owned(), agent.to_owned());
+        });
+        console.spawn(demo::run_continuously(demo, store, governor, config.demo_every, on_created));
         console.spawn_anchoring();
         console.spawn_watchers();
         Ok(console)
@@ -235,7 +240,7 @@ impl Console {
             watching: Arc::default(),
             anchoring: OnceLock::new(),
             anchor_address: OnceLock::new(),
-            agents: Mutex::new(HashMap::new()),
+            agents: Arc::default(),
             rows: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
         }

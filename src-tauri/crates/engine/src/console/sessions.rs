@@ -9,6 +9,10 @@ use vargate_store::StoreError;
 /// Most sessions listed: the most recently active ones.
 const MAX_SESSIONS: usize = 200;
 
+/// Most agent names remembered: beyond this, only those of the sessions listed are kept (a name forgotten is
+/// asked of the API again when needed).
+pub(super) const MAX_AGENT_NAMES: usize = 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +70,14 @@ impl Console {
             };
             rows.push(row);
         }
+        // The caches keep what the list shows: a session that dropped out of it is read afresh if it returns.
+        let listed: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        self.rows.lock().unwrap_or_else(PoisonError::into_inner).retain(|id, _| listed.contains(id.as_str()));
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        if agents.len() > MAX_AGENT_NAMES {
+            agents.retain(|id, _| listed.contains(id.as_str()));
+        }
+        drop(agents);
         Ok(rows)
     }
 
