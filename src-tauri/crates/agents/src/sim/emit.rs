@@ -3,6 +3,7 @@
 //! handlers (echoes of user events) and the session workers (agent behaviour).
 
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use super::ids::{new_id, now_rfc3339};
 use super::state::{Blocker, SessionRecord};
@@ -11,8 +12,8 @@ use super::state::{Blocker, SessionRecord};
 const PRICE_PER_MTOK: [f64; 4] = [3.0, 15.0, 0.3, 3.75];
 
 /// Appends `ev` (without `id`/`processed_at`) to `rec`, registering `blocker` for it, and returns the stored
-/// event.
-pub fn append(rec: &mut SessionRecord, mut ev: Value, blocker: Option<Blocker>) -> Value {
+/// event (shared by the history and the live streams: a busy session's events are not copied per stream).
+pub fn append(rec: &mut SessionRecord, mut ev: Value, blocker: Option<Blocker>) -> Arc<Value> {
     let id = new_id("sevt");
     let now = now_rfc3339();
     if let Some(o) = ev.as_object_mut() {
@@ -33,6 +34,7 @@ pub fn append(rec: &mut SessionRecord, mut ev: Value, blocker: Option<Blocker>) 
     if let Some(b) = blocker {
         rec.blockers.push((id, b));
     }
+    let ev = Arc::new(ev);
     rec.events.push(ev.clone());
     rec.broadcast(ev.clone());
     ev

@@ -55,7 +55,7 @@ pub fn accept(sh: &Shared, id: &str, events: &[Value]) -> SimResult<Vec<Value>> 
     let mut echoes = Vec::with_capacity(shaped.len());
     for ev in shaped {
         let input = act(rec, &ev);
-        echoes.push(append(rec, ev, None));
+        echoes.push(Value::clone(&append(rec, ev, None)));
         if let Some(input) = input {
             // A closed inbox means the worker is gone (shutdown); the echo is still recorded.
             let _ = rec.inbox.send(input);
@@ -225,8 +225,11 @@ pub async fn list(
             lt.is_none_or(|b| t.is_some_and(|t| t < b)) && lte.is_none_or(|b| t.is_some_and(|t| t <= b))
         });
         let window = events.get(lo..hi.max(lo)).unwrap_or_default();
-        let items: Vec<&Value> =
-            window.iter().filter(|e| types.is_empty() || type_of(e).is_some_and(|t| types.contains(&t))).collect();
+        let items: Vec<&Value> = window
+            .iter()
+            .map(|e| &**e)
+            .filter(|e| types.is_empty() || type_of(e).is_some_and(|t| types.contains(&t)))
+            .collect();
         let page = paginate(&items, &q, order, 1000)?;
         (page.data.into_iter().cloned().collect::<Vec<Value>>(), page.next_page)
     };

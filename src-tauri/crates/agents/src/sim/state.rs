@@ -124,12 +124,12 @@ pub struct SessionRecord {
     pub id: String,
     /// The Session object as `GET /v1/sessions/{id}` returns it.
     pub object: Value,
-    /// Persisted events in emission order.
-    pub events: Vec<Value>,
+    /// Persisted events in emission order, each shared with the live streams it was broadcast to (one copy).
+    pub events: Vec<Arc<Value>>,
     /// Broadcasts each event to the open streams; `None` while none is open. The buffer (`live_capacity`
     /// slots, allocated whole) exists only while a stream is open: a session nobody watches, such as every
     /// finished one, costs its history alone.
-    pub live: Option<broadcast::Sender<Value>>,
+    pub live: Option<broadcast::Sender<Arc<Value>>>,
     pub inbox: mpsc::UnboundedSender<Input>,
     /// Tool-use event id → what it is blocked on (only while the session waits on it).
     pub blockers: Vec<(String, Blocker)>,
@@ -145,7 +145,7 @@ impl SessionRecord {
     }
 
     /// The session's events from now on, for a stream being opened; allocates the live buffer for the first.
-    pub fn subscribe(&mut self, capacity: usize) -> broadcast::Receiver<Value> {
+    pub fn subscribe(&mut self, capacity: usize) -> broadcast::Receiver<Arc<Value>> {
         match &self.live {
             Some(live) => live.subscribe(),
             None => {
@@ -157,7 +157,7 @@ impl SessionRecord {
     }
 
     /// Sends `ev` to the open streams; frees the live buffer when none is left.
-    pub fn broadcast(&mut self, ev: Value) {
+    pub fn broadcast(&mut self, ev: Arc<Value>) {
         if let Some(live) = &self.live
             && live.send(ev).is_err()
         {

@@ -22,7 +22,16 @@ use super::state::Shared;
 
 /// One SSE frame.
 pub fn frame(event: &str, data: &Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+    let mut out = Vec::with_capacity(event.len() + 256);
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(event.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    // A `Value` always serialises (its keys are strings); written straight into the frame, not formatted.
+    if serde_json::to_writer(&mut out, data).is_err() {
+        return Bytes::from(format!("event: {event}\ndata: {data}\n\n"));
+    }
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
 }
 
 pub async fn stream(
@@ -73,7 +82,7 @@ struct Previews {
 /// Feeds frames from the session's live events and the keep-alive timer into the response body.
 async fn pump(
     sh: Arc<Shared>,
-    mut live: broadcast::Receiver<Value>,
+    mut live: broadcast::Receiver<Arc<Value>>,
     tx: mpsc::Sender<Result<Bytes, Infallible>>,
     previews: Previews,
 ) {
