@@ -164,11 +164,44 @@ pub fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
 /// [`read_zip`] without copying: a pack stores its files uncompressed, so each file is the slice of the
 /// archive its header points at, checked against the header's CRC-32.
 pub fn read_stored(bytes: &[u8]) -> Result<BTreeMap<String, &[u8]>, PackError> {
+    let stored = read_stored_unchecked(bytes)?;
+    stored.check_crcs()?;
+    Ok(stored.files)
+}
+
+/// A pack's files as stored, their CRC-32s not yet checked (see [`StoredFiles::check_crcs`]): the verifier
+/// checks them beside its other work instead of before it.
+pub struct StoredFiles<'a> {
+    pub files: BTreeMap<String, &'a [u8]>,
+    /// Each file's CRC-32 as its header gives it.
+    crcs: BTreeMap<String, u32>,
+}
+
+impl std::fmt::Debug for StoredFiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.files.iter().map(|(name, content)| (name, content.len()))).finish()
+    }
+}
+
+impl StoredFiles<'_> {
+    /// Every file against its header's CRC-32, in name order; the first that differs is the error.
+    pub fn check_crcs(&self) -> Result<(), PackError> {
+        for (name, content) in &self.files {
+            if self.crcs.get(name).is_none_or(|crc| crc32fast::hash(content) != *crc) {
+                return Err(PackError::Archive(format!("{name}: the data does not match its CRC-32 checksum")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`read_stored`] but for the CRC-32s, which the result checks on demand.
+pub fn read_stored_unchecked(bytes: &[u8]) -> Result<StoredFiles<'_>, PackError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| PackError::Archive(e.to_string()))?;
     if archive.len() > MAX_FILES {
         return Err(PackError::Layout(format!("{} files; a pack holds a handful", archive.len())));
     }
-    let mut files = BTreeMap::new();
+    let (mut files, mut crcs) = (BTreeMap::new(), BTreeMap::new());
     for i in 0..archive.len() {
         let file = archive.by_index_raw(i).map_err(|e| PackError::Archive(e.to_string()))?;
         let name = file.name().map_err(|e| PackError::Archive(e.to_string()))?.into_owned();
@@ -187,14 +220,12 @@ pub fn read_stored(bytes: &[u8]) -> Result<BTreeMap<String, &[u8]>, PackError> {
             .and_then(|start| Some(start..start.checked_add(file.size())?))
             .and_then(|range| bytes.get(usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?))
             .ok_or_else(|| PackError::Archive(format!("{name}: its data lies outside the archive")))?;
-        if crc32fast::hash(content) != file.crc32() {
-            return Err(PackError::Archive(format!("{name}: the data does not match its CRC-32 checksum")));
-        }
+        crcs.insert(name.clone(), file.crc32());
         if files.insert(name.clone(), content).is_some() {
             return Err(PackError::Layout(format!("{name} appears twice")));
         }
     }
-    Ok(files)
+    Ok(StoredFiles { files, crcs })
 }
 
 /// Whether `bytes` are exactly the archive [`write_zip`] makes of the pack's four files in their order;

@@ -20,17 +20,19 @@ pub fn verify_pack(
         return Err(VerifyError::TooLarge { size: bytes.len() });
     }
     let mut checks = Vec::new();
-    let files = match pack::read_stored(bytes) {
-        Ok(files) => files,
+    let stored = match pack::read_stored_unchecked(bytes) {
+        Ok(stored) => stored,
         Err(e) => {
             checks.push(Check::fail("pack archive", e.to_string()));
             return Ok(Verdict { origin_verified: false, checks });
         }
     };
+    let files = &stored.files;
     // The archive's checks hash every file; proof.json's check every record. Neither needs the other's result,
-    // so they run side by side.
+    // so they run side by side. A file that fails its zip checksum fails the pack alone, as it would have had
+    // the checksums been checked first (the proof's result is then dropped).
     let (archive, proof) = std::thread::scope(|scope| {
-        let archive = scope.spawn(|| check_archive(bytes, &files, pinned));
+        let archive = scope.spawn(|| stored.check_crcs().map(|()| check_archive(bytes, files, pinned)));
         let proof = match files.get(PROOF) {
             Some(proof) => verify_with_subject(proof, pinned, anchor_check).map_err(|e| Verdict {
                 origin_verified: false,
@@ -43,8 +45,14 @@ pub fn verify_pack(
         };
         (archive.join(), proof)
     });
-    let (archive_checks, manifest) = archive
-        .unwrap_or_else(|_| (vec![Check::fail("pack archive", "the archive's checks stopped unexpectedly")], None));
+    let (archive_checks, manifest) = match archive {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(e)) => {
+            checks.push(Check::fail("pack archive", e.to_string()));
+            return Ok(Verdict { origin_verified: false, checks });
+        }
+        Err(_) => (vec![Check::fail("pack archive", "the archive's checks stopped unexpectedly")], None),
+    };
     checks.extend(archive_checks);
     if let Some(m) = &manifest {
         let subject = proof.as_ref().map(|(_, s)| s).map_err(|_| "proof.json cannot be read".to_owned());
