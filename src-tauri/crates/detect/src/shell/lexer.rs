@@ -1,226 +1,8 @@
-//! A small tokenizer and parser for POSIX-ish shell, good enough to see what a command line would run.
-//!
-//! It is not a shell: nothing is expanded, globbed or executed. It understands quoting (single, double, `$'…'`,
-//! backslash), the list and pipeline operators, redirections (with file-descriptor prefixes and here-documents),
-//! `( … )` subshells, `{ …; }` groups, function definitions, and command / process substitutions, which it parses
-//! recursively up to [`MAX_DEPTH`] levels.
-//!
-//! Every word keeps, for each byte of its unquoted text, the range of the ORIGINAL input it came from ([`Src`]),
-//! so that findings on text recovered from quoting, `bash -c '…'` nesting or base64 payloads still point into the
-//! string the caller gave us.
+//! The tokenizer: quoting, operators, redirections and here-documents, substitutions parsed recursively.
 
-use crate::Span;
+use super::*;
 
-/// How deep substitutions, `-c` strings and decoded payloads are followed; past this, text is kept but not parsed.
-pub(crate) const MAX_DEPTH: usize = 8;
-/// How deep `( … )` and `{ …; }` may nest before the parser stops descending (it then skips the bracket).
-const MAX_NESTING: usize = 64;
-
-/// Text to parse together with, for each of its bytes, the byte range of the original input it stands for.
-#[derive(Debug, Clone)]
-pub(crate) struct Src {
-    pub(crate) text: String,
-    map: Vec<(usize, usize)>,
-}
-
-impl Src {
-    pub(crate) fn top(text: &str) -> Self {
-        Self { text: text.to_owned(), map: (0..text.len()).map(|i| (i, i + 1)).collect() }
-    }
-
-    /// A new source whose bytes all stand for one original range (a decoded base64 literal, say).
-    pub(crate) fn opaque(text: String, whole: Span) -> Self {
-        let map = vec![(whole.start, whole.end); text.len()];
-        Self { text, map }
-    }
-
-    fn from_parts(text: String, mut map: Vec<(usize, usize)>) -> Self {
-        let fill = map.last().copied().unwrap_or((0, 0));
-        map.resize(text.len(), fill);
-        Self { text, map }
-    }
-
-    /// The original span for the byte range `start..end` of this source's text.
-    pub(crate) fn orig(&self, start: usize, end: usize) -> Span {
-        map_orig(&self.map, start, end)
-    }
-
-    pub(crate) fn slice(&self, start: usize, end: usize) -> Src {
-        let text = self.text.get(start..end).unwrap_or_default().to_owned();
-        let map = self.map.get(start..end).map(<[_]>::to_vec).unwrap_or_default();
-        Src::from_parts(text, map)
-    }
-}
-
-fn map_orig(map: &[(usize, usize)], start: usize, end: usize) -> Span {
-    let fallback = map.last().map_or(0, |r| r.1);
-    if end <= start {
-        let p = map.get(start).map_or(fallback, |r| r.0);
-        return Span { start: p, end: p };
-    }
-    let s = map.get(start).map_or(fallback, |r| r.0);
-    let e = end.checked_sub(1).and_then(|i| map.get(i)).map_or(fallback, |r| r.1);
-    Span { start: s.min(e), end: e.max(s) }
-}
-
-/// One shell word after quote removal.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Word {
-    /// The value with quotes removed; substitutions stay as their raw text (`$(…)`, `` `…` ``, `${…}`).
-    pub(crate) text: String,
-    map: Vec<(usize, usize)>,
-    /// The whole word in the original input.
-    pub(crate) span: Span,
-    /// Command and process substitutions inside the word, parsed.
-    pub(crate) subs: Vec<Script>,
-    /// `<(…)` or `>(…)`.
-    pub(crate) process_sub: bool,
-    /// Any quoting or escaping was used.
-    pub(crate) quoted: bool,
-}
-
-impl Word {
-    /// The word's text as a source to parse again (`bash -c WORD`), with offsets mapped to the original.
-    pub(crate) fn as_src(&self) -> Src {
-        Src::from_parts(self.text.clone(), self.map.clone())
-    }
-
-    /// A source for the byte range `start..end` of the word's text.
-    pub(crate) fn sub_src(&self, start: usize, end: usize) -> Src {
-        let text = self.text.get(start..end).unwrap_or_default().to_owned();
-        let map = self.map.get(start..end).map(<[_]>::to_vec).unwrap_or_default();
-        Src::from_parts(text, map)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RedirOp {
-    /// `>`, `>|`
-    Out,
-    /// `>>`
-    Append,
-    /// `<`
-    In,
-    /// `>&` (to a file or a descriptor)
-    DupOut,
-    /// `<&`
-    DupIn,
-    /// `&>`, `>&` to a file
-    OutErr,
-    /// `&>>`
-    AppendErr,
-    /// `<>`
-    InOut,
-    /// `<<`, `<<-`
-    HereDoc,
-    /// `<<<`
-    HereString,
-}
-
-impl RedirOp {
-    pub(crate) fn writes(self) -> bool {
-        matches!(self, Self::Out | Self::Append | Self::OutErr | Self::AppendErr | Self::InOut | Self::DupOut)
-    }
-    pub(crate) fn reads(self) -> bool {
-        matches!(self, Self::In | Self::InOut | Self::DupIn)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Redir {
-    pub(crate) op: RedirOp,
-    pub(crate) fd: Option<u32>,
-    pub(crate) target: Option<Word>,
-    /// The body of a here-document.
-    pub(crate) body: Option<Word>,
-    pub(crate) span: Span,
-}
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Script {
-    pub(crate) pipelines: Vec<Pipeline>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Pipeline {
-    pub(crate) stages: Vec<Stage>,
-    pub(crate) background: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Stage {
-    Simple(Simple),
-    Group { body: Script, redirs: Vec<Redir> },
-    FuncDef { name: String, body: Script, span: Span },
-}
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Simple {
-    pub(crate) assigns: Vec<Word>,
-    pub(crate) words: Vec<Word>,
-    pub(crate) redirs: Vec<Redir>,
-    pub(crate) span: Span,
-}
-
-impl Script {
-    /// Every simple command in the script, in order, including those in groups and function bodies (but not
-    /// those inside substitutions, which belong to their words).
-    pub(crate) fn simples(&self) -> Vec<&Simple> {
-        let mut out = Vec::new();
-        let mut stack: Vec<&Script> = vec![self];
-        // Depth-first, keeping document order by visiting in a work list of stages.
-        while let Some(s) = stack.pop() {
-            let mut nested = Vec::new();
-            for p in &s.pipelines {
-                for st in &p.stages {
-                    match st {
-                        Stage::Simple(c) => out.push(c),
-                        Stage::Group { body, .. } | Stage::FuncDef { body, .. } => nested.push(body),
-                    }
-                }
-            }
-            stack.extend(nested.into_iter().rev());
-        }
-        out
-    }
-}
-
-impl Stage {
-    pub(crate) fn simples(&self) -> Vec<&Simple> {
-        match self {
-            Stage::Simple(c) => vec![c],
-            Stage::Group { body, .. } | Stage::FuncDef { body, .. } => body.simples(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Tok {
-    Word(Word),
-    Op(Op),
-    Redir(Redir),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Semi,
-    Newline,
-    And,
-    Or,
-    Pipe,
-    Amp,
-    LParen,
-    RParen,
-}
-
-/// Parses `src` as a script. `depth` counts the substitution / `-c` levels above this one.
-pub(crate) fn parse(src: &Src, depth: usize) -> Script {
-    let toks = Lexer::new(src, depth).run();
-    let mut p = Parser { toks: &toks, pos: 0, nesting: 0 };
-    p.script(false, false)
-}
-
-struct Lexer<'a> {
+pub(super) struct Lexer<'a> {
     src: &'a Src,
     b: &'a [u8],
     i: usize,
@@ -230,13 +12,13 @@ struct Lexer<'a> {
     pending: Vec<(usize, String, bool)>,
 }
 
-fn is_meta(c: u8) -> bool {
+pub(super) fn is_meta(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
 }
 
 /// Where a word is built: its bytes, and for each the original range.
 #[derive(Default)]
-struct WordBuf {
+pub(super) struct WordBuf {
     bytes: Vec<u8>,
     map: Vec<(usize, usize)>,
     subs: Vec<Script>,
@@ -251,7 +33,7 @@ impl WordBuf {
 }
 
 impl<'a> Lexer<'a> {
-    fn new(src: &'a Src, depth: usize) -> Self {
+    pub(super) fn new(src: &'a Src, depth: usize) -> Self {
         Self { src, b: src.text.as_bytes(), i: 0, depth, toks: Vec::new(), pending: Vec::new() }
     }
 
@@ -264,7 +46,7 @@ impl<'a> Lexer<'a> {
         (s.start, s.end)
     }
 
-    fn run(mut self) -> Vec<Tok> {
+    pub(super) fn run(mut self) -> Vec<Tok> {
         let mut guard = 0usize;
         while let Some(c) = self.at(self.i) {
             guard += 1;
@@ -664,7 +446,7 @@ impl<'a> Lexer<'a> {
 }
 
 /// The index of the `)` closing a parenthesis whose contents start at `from`, skipping quotes and nesting.
-fn find_close(b: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find_close(b: &[u8], from: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut i = from;
     while let Some(&c) = b.get(i) {
@@ -707,7 +489,7 @@ fn find_close(b: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-fn find_brace(b: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find_brace(b: &[u8], from: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut i = from;
     while let Some(&c) = b.get(i) {
@@ -725,245 +507,4 @@ fn find_brace(b: &[u8], from: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-struct Parser<'t> {
-    toks: &'t [Tok],
-    pos: usize,
-    nesting: usize,
-}
-
-fn is_word(t: Option<&Tok>, s: &str) -> bool {
-    matches!(t, Some(Tok::Word(w)) if !w.quoted && w.text == s)
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos)
-    }
-
-    fn script(&mut self, until_paren: bool, until_brace: bool) -> Script {
-        let mut script = Script::default();
-        loop {
-            match self.peek() {
-                None => break,
-                Some(Tok::Op(Op::Semi | Op::Newline | Op::And | Op::Or | Op::Amp | Op::Pipe)) => self.pos += 1,
-                Some(Tok::Op(Op::RParen)) if until_paren => break,
-                Some(Tok::Op(Op::RParen)) => self.pos += 1,
-                t if until_brace && is_word(t, "}") => break,
-                _ => {
-                    let before = self.pos;
-                    let p = self.pipeline();
-                    if !p.stages.is_empty() {
-                        script.pipelines.push(p);
-                    }
-                    if self.pos == before {
-                        self.pos += 1;
-                    }
-                }
-            }
-        }
-        script
-    }
-
-    fn pipeline(&mut self) -> Pipeline {
-        let mut p = Pipeline::default();
-        loop {
-            if let Some(st) = self.stage() {
-                p.stages.push(st);
-            }
-            match self.peek() {
-                Some(Tok::Op(Op::Pipe)) => {
-                    self.pos += 1;
-                    while matches!(self.peek(), Some(Tok::Op(Op::Newline))) {
-                        self.pos += 1;
-                    }
-                }
-                Some(Tok::Op(Op::Amp)) => {
-                    self.pos += 1;
-                    p.background = true;
-                    break;
-                }
-                _ => break,
-            }
-        }
-        p
-    }
-
-    fn redirs(&mut self, out: &mut Vec<Redir>) {
-        while let Some(Tok::Redir(r)) = self.peek() {
-            let mut r = r.clone();
-            self.pos += 1;
-            if let Some(Tok::Word(w)) = self.peek() {
-                r.target = Some(w.clone());
-                self.pos += 1;
-            }
-            out.push(r);
-        }
-    }
-
-    fn stage(&mut self) -> Option<Stage> {
-        match self.peek() {
-            Some(Tok::Op(Op::LParen)) if self.nesting < MAX_NESTING => {
-                self.pos += 1;
-                self.nesting += 1;
-                let body = self.script(true, false);
-                self.nesting -= 1;
-                if matches!(self.peek(), Some(Tok::Op(Op::RParen))) {
-                    self.pos += 1;
-                }
-                let mut redirs = Vec::new();
-                self.redirs(&mut redirs);
-                Some(Stage::Group { body, redirs })
-            }
-            t if is_word(t, "{") && self.nesting < MAX_NESTING => {
-                self.pos += 1;
-                self.nesting += 1;
-                let body = self.script(false, true);
-                self.nesting -= 1;
-                if is_word(self.peek(), "}") {
-                    self.pos += 1;
-                }
-                let mut redirs = Vec::new();
-                self.redirs(&mut redirs);
-                Some(Stage::Group { body, redirs })
-            }
-            Some(Tok::Op(..)) => None,
-            _ => self.simple(),
-        }
-    }
-
-    fn simple(&mut self) -> Option<Stage> {
-        let mut c = Simple::default();
-        let mut first: Option<Span> = None;
-        let mut last = Span::default();
-        loop {
-            match self.peek() {
-                Some(Tok::Word(w)) => {
-                    let w = w.clone();
-                    self.pos += 1;
-                    first.get_or_insert(w.span);
-                    last = w.span;
-                    if c.words.is_empty() && is_assignment(&w.text) && !w.text.starts_with('=') {
-                        c.assigns.push(w);
-                    } else {
-                        c.words.push(w);
-                    }
-                    // `name() { … }`: a function definition.
-                    if c.words.len() == 1
-                        && c.assigns.is_empty()
-                        && matches!(self.peek(), Some(Tok::Op(Op::LParen)))
-                        && matches!(self.toks.get(self.pos + 1), Some(Tok::Op(Op::RParen)))
-                    {
-                        self.pos += 2;
-                        return Some(self.func_body(c));
-                    }
-                }
-                Some(Tok::Redir(r)) => {
-                    first.get_or_insert(r.span);
-                    last = r.span;
-                    let mut rs = Vec::new();
-                    self.redirs(&mut rs);
-                    if let Some(t) = rs.last().and_then(|r| r.target.as_ref()) {
-                        last = t.span;
-                    }
-                    c.redirs.extend(rs);
-                }
-                _ => break,
-            }
-        }
-        let first = first?;
-        c.span = Span { start: first.start, end: last.end.max(first.start) };
-        Some(Stage::Simple(c))
-    }
-
-    fn func_body(&mut self, c: Simple) -> Stage {
-        let name = c.words.first().map(|w| w.text.clone()).unwrap_or_default();
-        let start = c.words.first().map_or(0, |w| w.span.start);
-        while matches!(self.peek(), Some(Tok::Op(Op::Newline))) {
-            self.pos += 1;
-        }
-        let body = match self.stage() {
-            Some(Stage::Group { body, .. }) => body,
-            Some(st) => Script { pipelines: vec![Pipeline { stages: vec![st], background: false }] },
-            None => Script::default(),
-        };
-        let end = body.simples().last().map_or(start, |s| s.span.end).max(start);
-        Stage::FuncDef { name, body, span: Span { start, end } }
-    }
-}
-
-/// `NAME=value` (or `NAME+=value`) with a valid shell name.
-pub(crate) fn is_assignment(text: &str) -> bool {
-    let Some(eq) = text.find('=') else { return false };
-    let name = text.get(..eq).unwrap_or_default();
-    let name = name.strip_suffix('+').unwrap_or(name);
-    !name.is_empty()
-        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        && !name.bytes().next().is_some_and(|c| c.is_ascii_digit())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(s: &str) -> Vec<Vec<String>> {
-        parse(&Src::top(s), 0).simples().iter().map(|c| c.words.iter().map(|w| w.text.clone()).collect()).collect()
-    }
-
-    fn check(input: &str, expect: &[&[&str]]) {
-        let got = words(input);
-        let want: Vec<Vec<String>> = expect.iter().map(|c| c.iter().map(|s| (*s).to_owned()).collect()).collect();
-        assert_eq!(got, want, "input: {input}");
-    }
-
-    #[test]
-    fn splits_lists_pipelines_and_quotes() {
-        check("echo 'a b' \"c $d\" e\\ f", &[&["echo", "a b", "c $d", "e f"]]);
-        check("a && b || c; d & e | f", &[&["a"], &["b"], &["c"], &["d"], &["e"], &["f"]]);
-        check("X=1 env Y=2 cmd", &[&["env", "Y=2", "cmd"]]);
-        check("( a; b ) | { c; }", &[&["a"], &["b"], &["c"]]);
-        check("cat <<EOF\nrm -rf /\nEOF\necho hi", &[&["cat"], &["echo", "hi"]]);
-        check("f() { f | f & }; f", &[&["f"], &["f"], &["f"]]);
-        check("echo $'a\\x41b'", &[&["echo", "aAb"]]);
-        check("a #comment\nb", &[&["a"], &["b"]]);
-    }
-
-    #[test]
-    fn redirections_and_substitutions() {
-        let s = parse(&Src::top("cat < in 2>&1 >> out $(id -u) `whoami` <(curl x)"), 0);
-        let c = s.simples();
-        let c = c.first().copied().unwrap();
-        assert_eq!(c.redirs.len(), 3);
-        assert_eq!(c.redirs[0].op, RedirOp::In);
-        assert_eq!(c.redirs[1].fd, Some(2));
-        assert_eq!(c.redirs[2].op, RedirOp::Append);
-        let subs: usize = c.words.iter().map(|w| w.subs.len()).sum();
-        assert_eq!(subs, 3);
-        assert!(c.words[3].process_sub);
-    }
-
-    #[test]
-    fn maps_offsets_back_through_quotes() {
-        let input = "bash -c 'rm -rf /tmp/x'";
-        let s = parse(&Src::top(input), 0);
-        let c = s.simples();
-        let w = &c[0].words[2];
-        assert_eq!(w.text, "rm -rf /tmp/x");
-        let inner = parse(&w.as_src(), 1);
-        let ic = inner.simples();
-        let target = &ic[0].words[2];
-        assert_eq!(&input[target.span.start..target.span.end], "/tmp/x");
-    }
-
-    #[test]
-    fn survives_unbalanced_input() {
-        for s in ["$(", "`", "'", "\"", "((((((", "{ { {", ")))", "<<", "a <<E\nb", "$'\\x", "${", "2>"] {
-            let _ = parse(&Src::top(s), 0);
-        }
-        let deep = "(".repeat(10_000);
-        let _ = parse(&Src::top(&deep), 0);
-        let deep = "$(".repeat(5_000);
-        let _ = parse(&Src::top(&deep), 0);
-    }
 }
