@@ -33,21 +33,52 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|(a, _), (b, _)| utf16_order(a, b));
             out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                write_canonical(v, out)?;
+            // Members usually come in canonical order already (serde_json's default map is sorted by bytes,
+            // which is RFC 8785's order for names without characters at or above U+E000): then no list is
+            // built and nothing sorted.
+            if in_utf8_order(map.keys()) {
+                write_members(map.iter(), out)?;
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|(a, _), (b, _)| utf16_order(a, b));
+                write_members(members.into_iter(), out)?;
             }
             out.push(b'}');
         }
     }
     Ok(())
+}
+
+fn write_members<'v>(
+    members: impl Iterator<Item = (&'v String, &'v Value)>,
+    out: &mut Vec<u8>,
+) -> Result<(), NonFinite> {
+    for (i, (k, v)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out);
+        out.push(b':');
+        write_canonical(v, out)?;
+    }
+    Ok(())
+}
+
+/// Whether `names` are strictly ascending by bytes and none has a byte from 0xEE up (a character at or above
+/// U+E000), so that their byte order is RFC 8785's UTF-16 order.
+fn in_utf8_order<'k>(mut names: impl Iterator<Item = &'k String>) -> bool {
+    let Some(mut last) = names.next() else { return true };
+    if last.bytes().any(|c| c >= 0xEE) {
+        return false;
+    }
+    for name in names {
+        if name.as_bytes() <= last.as_bytes() || name.bytes().any(|c| c >= 0xEE) {
+            return false;
+        }
+        last = name;
+    }
+    true
 }
 
 /// The canonical form of `value` as a new buffer.
@@ -65,6 +96,14 @@ fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
+    // Most strings need no escape: copied whole.
+    if !s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json's escaping is RFC 8785's: \" \\ \b \f \n \r \t, \u00xx (lowercase) for other controls,
     // everything else as UTF-8. Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(out, s);

@@ -402,7 +402,9 @@ impl PreparedRecord {
         push_json_str(&mut tail, ts);
         tail.extend_from_slice(b",\"type\":");
         push_json_str(&mut tail, kind);
-        tail.extend_from_slice(format!(",\"v\":{RECORD_VERSION}}}").as_bytes());
+        tail.extend_from_slice(b",\"v\":");
+        crate::jcs::push_decimal(&mut tail, u64::from(RECORD_VERSION));
+        tail.push(b'}');
         PreparedRecord { head, tail }
     }
 

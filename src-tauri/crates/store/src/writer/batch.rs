@@ -3,23 +3,73 @@
 //! same transaction: nothing is acknowledged before its commit, and a failure fails the whole batch).
 
 use super::index::{self, HeadRow, Run};
-use super::{LogState, Pending};
+use super::{FastMap, LogState, Pending};
 use crate::error::StoreError;
 use crate::store::Appended;
 use crate::tree;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
 
 /// Records per INSERT statement, and so per step of the pipeline.
 pub(super) const CHUNK: usize = 2048;
+/// The first statement is short: SQLite waits for its rows, while it inserts them the writer prepares the
+/// next (full) chunk.
+pub(super) const FIRST_CHUNK: usize = 256;
 // SQLite allows 32766 bound parameters per statement.
 const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
 const SESSION_ROWS_PER_INSERT: usize = 32766 / 2;
 
+/// One INSERT of records with its values bound: the writer binds the next while SQLite runs the last, and
+/// binding copies no leaf (each is moved into the arguments).
+pub(super) struct Insert {
+    sql: Arc<str>,
+    args: SqliteArguments,
+}
+
+/// `INSERT INTO records … VALUES` for `rows` rows. Full batches use the same few counts, so sqlx's statement
+/// cache keeps their prepared statements.
+fn records_sql(rows: usize) -> Arc<str> {
+    let mut sql = String::with_capacity(96 + rows * 16);
+    sql.push_str("INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf) VALUES ");
+    for i in 0..rows {
+        sql.push_str(if i == 0 { "(?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?)" });
+    }
+    Arc::from(sql)
+}
+
+/// The rows as one insert, their leaves moved into its arguments.
+fn bind(rows: Vec<Row>) -> Result<Option<Insert>, StoreError> {
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let sql = records_sql(rows.len());
+    let mut args = SqliteArguments::default();
+    args.reserve(rows.len() * 7, 0);
+    for r in rows {
+        let bound = args
+            .add(r.log_id)
+            .and_then(|()| args.add(r.index as i64))
+            .and_then(|()| args.add(r.session))
+            .and_then(|()| args.add(r.seq as i64))
+            .and_then(|()| args.add(r.prev_idx.map(|i| i as i64)))
+            .and_then(|()| args.add(r.leaf_hash.to_vec()))
+            .and_then(|()| args.add(r.leaf));
+        bound.map_err(|e| StoreError::Corrupt(format!("binding record {}: {e}", r.index)))?;
+    }
+    Ok(Some(Insert { sql, args }))
+}
+
+pub(super) async fn insert_records(conn: &mut SqliteConnection, insert: Insert) -> Result<(), StoreError> {
+    sqlx::query_with(AssertSqlSafe(insert.sql), insert.args).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// One `records` row.
-pub(super) struct Row {
+struct Row {
     log_id: i64,
     index: u64,
     session: i64,
@@ -39,28 +89,34 @@ pub(super) struct Moved {
 }
 
 /// Ids of the sessions a batch interns, by (log id, name).
-pub(super) type NewIds<'a> = HashMap<(i64, &'a str), i64>;
+pub(super) type NewIds<'a> = FastMap<(i64, &'a str), i64>;
 
-/// Interns the batch's new sessions, in its transaction: SQLite numbers them under its write lock, so ids stay
-/// unique even while another process writes another log of the same file.
-pub(super) async fn intern<'a>(
-    conn: &mut SqliteConnection,
-    logs: &HashMap<String, LogState>,
+/// The batch's sessions that its logs do not know yet, in the order they first appear (so ids do not depend
+/// on hash order, and a rerun of the same appends interns the same ids).
+pub(super) fn new_sessions<'a>(
+    logs: &FastMap<String, LogState>,
     jobs: &'a [(&'a str, &'a [Pending])],
-) -> Result<NewIds<'a>, StoreError> {
-    // New sessions are numbered in the order they first appear in the batch, so ids do not depend on hash
-    // order (and a rerun of the same appends interns the same ids).
-    let mut new: NewIds<'a> = HashMap::new();
-    let mut names: Vec<(i64, &str)> = Vec::new();
+) -> Vec<(i64, &'a str)> {
+    let mut seen = std::collections::HashSet::<_, foldhash::fast::RandomState>::default();
+    let mut names = Vec::new();
     for (tenant, records) in jobs {
         let Some(state) = logs.get(*tenant) else { continue };
         for r in records.iter().filter(|r| !state.sessions.contains_key(&r.session_id)) {
             let key = (state.info.id, r.session_id.as_str());
-            if new.insert(key, 0).is_none() {
+            if seen.insert(key) {
                 names.push(key);
             }
         }
     }
+    names
+}
+
+/// Interns new sessions (from [`new_sessions`]) in the batch's transaction: SQLite numbers them under its
+/// write lock, so ids stay unique even while another process writes another log of the same file.
+pub(super) async fn intern<'a>(
+    conn: &mut SqliteConnection,
+    names: &[(i64, &'a str)],
+) -> Result<NewIds<'a>, StoreError> {
     let mut ids = HashMap::with_capacity(names.len());
     for chunk in names.chunks(SESSION_ROWS_PER_INSERT) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO sessions (log_id, name) ");
@@ -71,22 +127,22 @@ pub(super) async fn intern<'a>(
         let rows: Vec<(i64, String, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
         ids.extend(rows.into_iter().map(|(log_id, name, id)| ((log_id, name), id)));
     }
-    for ((log_id, name), slot) in &mut new {
-        *slot = ids
-            .get(&(*log_id, (*name).to_owned()))
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt(format!("interning session \"{name}\" returned no id")))?;
-    }
-    Ok(new)
+    names
+        .iter()
+        .map(|&(log_id, name)| match ids.get(&(log_id, name.to_owned())) {
+            Some(id) => Ok(((log_id, name), *id)),
+            None => Err(StoreError::Corrupt(format!("interning session \"{name}\" returned no id"))),
+        })
+        .collect()
 }
 
 pub(super) struct Builder<'l, 'a> {
-    logs: &'l HashMap<String, LogState>,
+    logs: &'l FastMap<String, LogState>,
     /// (job, tenant, record) of every record whose log is loaded, in order.
     todo: std::vec::IntoIter<(usize, &'a str, &'a Pending)>,
     new_ids: &'l NewIds<'a>,
-    pub frontiers: HashMap<String, Frontier>,
-    pub moved: HashMap<(&'a str, &'a str), Moved>,
+    pub frontiers: FastMap<String, Frontier>,
+    pub moved: FastMap<(&'a str, &'a str), Moved>,
     pub nodes: Vec<(i64, Subtree, Hash)>,
     /// Per job: its acknowledgements, or `None` when its log is not loaded.
     pub acks: Vec<Option<Vec<Appended>>>,
@@ -95,7 +151,7 @@ pub(super) struct Builder<'l, 'a> {
 
 impl<'l, 'a> Builder<'l, 'a> {
     pub(super) fn new(
-        logs: &'l HashMap<String, LogState>,
+        logs: &'l FastMap<String, LogState>,
         jobs: &'a [(&'a str, &'a [Pending])],
         new_ids: &'l NewIds<'a>,
     ) -> Self {
@@ -110,21 +166,28 @@ impl<'l, 'a> Builder<'l, 'a> {
             logs,
             todo: todo.into_iter(),
             new_ids,
-            frontiers: HashMap::new(),
-            moved: HashMap::new(),
+            frontiers: FastMap::default(),
+            moved: FastMap::default(),
             nodes: Vec::new(),
             acks: jobs.iter().map(|(t, r)| loaded(t).then(|| Vec::with_capacity(r.len()))).collect(),
             records: 0,
         }
     }
 
-    /// The rows of the next `n` records; empty once every record has one.
-    pub(super) fn rows(&mut self, n: usize) -> Result<Vec<Row>, StoreError> {
+    /// The next `n` records (or what is left) as one bound insert; `None` once every record has one.
+    pub(super) fn insert(&mut self, n: usize) -> Result<Option<Insert>, StoreError> {
+        bind(self.rows(n)?)
+    }
+
+    fn rows(&mut self, n: usize) -> Result<Vec<Row>, StoreError> {
         let mut rows = Vec::with_capacity(n);
         for (job, tenant, rec) in self.todo.by_ref().take(n) {
             let Some(state) = self.logs.get(tenant) else { continue };
             let log_id = state.info.id;
-            let frontier = self.frontiers.entry(tenant.to_owned()).or_insert_with(|| state.frontier.clone());
+            if !self.frontiers.contains_key(tenant) {
+                self.frontiers.insert(tenant.to_owned(), state.frontier.clone());
+            }
+            let Some(frontier) = self.frontiers.get_mut(tenant) else { continue };
             let name = rec.session_id.as_str();
             let session = match self.moved.entry((tenant, name)) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -175,22 +238,6 @@ impl<'l, 'a> Builder<'l, 'a> {
         heads.sort_unstable_by_key(|h| h.0);
         (runs, heads)
     }
-}
-
-pub(super) async fn insert_records(conn: &mut SqliteConnection, rows: &[Row]) -> Result<(), StoreError> {
-    let mut qb: QueryBuilder<Sqlite> =
-        QueryBuilder::new("INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf) ");
-    qb.push_values(rows, |mut b, r| {
-        b.push_bind(r.log_id)
-            .push_bind(r.index as i64)
-            .push_bind(r.session)
-            .push_bind(r.seq as i64)
-            .push_bind(r.prev_idx.map(|i| i as i64))
-            .push_bind(r.leaf_hash.as_slice())
-            .push_bind(r.leaf.as_slice());
-    });
-    qb.build().execute(&mut *conn).await?;
-    Ok(())
 }
 
 pub(super) async fn insert_nodes(

@@ -111,7 +111,7 @@ pub(super) async fn upsert_heads(conn: &mut SqliteConnection, heads: &[HeadRow])
 pub(super) async fn load_sessions(
     conn: &mut SqliteConnection,
     log_id: i64,
-) -> Result<(HashMap<String, Session>, u64), StoreError> {
+) -> Result<(super::FastMap<String, Session>, u64), StoreError> {
     let rows: Vec<(i64, String, i64, Vec<u8>, i64, i64)> = sqlx::query_as(
         "SELECT s.id, s.name, h.seq, h.leaf_hash, h.idx, h.indexed FROM sessions s \
            JOIN session_heads h ON h.session = s.id WHERE s.log_id = ?",
@@ -120,7 +120,7 @@ pub(super) async fn load_sessions(
     .fetch_all(&mut *conn)
     .await?;
     let mut names = HashMap::with_capacity(rows.len());
-    let mut sessions = HashMap::with_capacity(rows.len());
+    let mut sessions = super::FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     for (id, name, seq, hash, idx, indexed) in rows {
         let hash = hash.try_into().map_err(|_| StoreError::Corrupt("session head is not 32 bytes".into()))?;
         let (seq, idx, indexed) = (seq as u64, idx as u64, indexed as u64);

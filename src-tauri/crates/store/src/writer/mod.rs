@@ -22,6 +22,10 @@ use vargate_proof::merkle::{Frontier, Hash, Subtree};
 use vargate_proof::record::PreparedRecord;
 use vargate_proof::{Checkpoint, NoteSigner, NoteVerifier};
 
+/// The writer's per-record maps (sessions by name, logs by tenant): hashed with foldhash, not SipHash, which
+/// was a tenth of the writer's time. Its seeds are still random per process.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
 type CheckpointReply = oneshot::Sender<Result<(StoredCheckpoint, Option<HeadProof>), StoreError>>;
 
@@ -110,7 +114,7 @@ struct LogState {
     info: LogInfo,
     frontier: Frontier,
     /// Every session by name: head and unindexed records, loaded with the log (`index::load_sessions`).
-    sessions: HashMap<String, Session>,
+    sessions: FastMap<String, Session>,
     /// The session-heads map of `sessions`, built when a checkpoint needs it and dropped by any append.
     heads_map: Option<HeadsMap>,
     /// Log size at the last flush of every session's unindexed records (`session_index_size`).
@@ -129,7 +133,7 @@ pub(crate) struct Writer {
     conn: SqliteConnection,
     keys: Arc<dyn KeySource>,
     max_batch: usize,
-    logs: HashMap<String, LogState>,
+    logs: FastMap<String, LogState>,
     signers: HashMap<String, NoteSigner>,
     /// Tenants' data keys by log origin.
     data_keys: HashMap<String, DataKey>,
@@ -147,7 +151,7 @@ impl Writer {
             conn,
             keys,
             max_batch,
-            logs: HashMap::new(),
+            logs: FastMap::default(),
             signers: HashMap::new(),
             data_keys: HashMap::new(),
         }
@@ -250,10 +254,14 @@ impl Writer {
         match self.write_batch(&jobs).await {
             Ok(results) => {
                 let mut tenants = Vec::with_capacity(ready.len());
-                for ((tenant, _, reply), result) in ready.into_iter().zip(results) {
+                let mut spent = Vec::with_capacity(ready.len());
+                for ((tenant, records, reply), result) in ready.into_iter().zip(results) {
                     let _ = reply.send(result);
                     tenants.push(tenant);
+                    spent.push(records);
                 }
+                // Freeing a batch's records (three buffers each) takes a while: not on the writer's path.
+                tokio::task::spawn_blocking(move || drop(spent));
                 tenants.dedup();
                 for tenant in tenants {
                     if let Err(e) = self.flush_index(&tenant).await {
@@ -286,17 +294,37 @@ impl Writer {
         &mut self,
         jobs: &[(&str, &[Pending])],
     ) -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
-        let mut tx = self.conn.begin().await?;
-        let new_ids = batch::intern(&mut tx, &self.logs, jobs).await?;
-        let mut b = batch::Builder::new(&self.logs, jobs, &new_ids);
-        let mut chunk = b.rows(batch::CHUNK)?;
-        while !chunk.is_empty() {
-            // The insert is sent to sqlx's worker thread first, then the next chunk is prepared meanwhile.
-            let (inserted, next) = tokio::join!(batch::insert_records(&mut tx, &chunk), async { b.rows(batch::CHUNK) });
+        let names = batch::new_sessions(&self.logs, jobs);
+        let new_ids;
+        let mut b;
+        // The first insert is short (SQLite waits for it); while SQLite runs one, the next is bound.
+        let (mut tx, mut insert) = if names.is_empty() {
+            // Nothing to intern: the first insert is bound while BEGIN is on its way.
+            new_ids = batch::NewIds::default();
+            b = batch::Builder::new(&self.logs, jobs, &new_ids);
+            let (tx, first) = tokio::join!(self.conn.begin(), async { b.insert(batch::FIRST_CHUNK) });
+            (tx?, first?)
+        } else {
+            let mut tx = self.conn.begin().await?;
+            new_ids = batch::intern(&mut tx, &names).await?;
+            b = batch::Builder::new(&self.logs, jobs, &new_ids);
+            let first = b.insert(batch::FIRST_CHUNK)?;
+            (tx, first)
+        };
+        let mut sessions = None;
+        while let Some(this) = insert {
+            // After the last insert is bound, what the batch does to sessions is worked out meanwhile too.
+            let (inserted, next) = tokio::join!(batch::insert_records(&mut tx, this), async {
+                let next = b.insert(batch::CHUNK);
+                if matches!(next, Ok(None)) {
+                    sessions = Some(b.sessions());
+                }
+                next
+            });
             inserted?;
-            chunk = next?;
+            insert = next?;
         }
-        let (runs, heads) = b.sessions();
+        let (runs, heads) = sessions.unwrap_or_else(|| b.sessions());
         batch::insert_nodes(&mut tx, &b.nodes).await?;
         index::insert_runs(&mut tx, &runs).await?;
         index::upsert_heads(&mut tx, &heads).await?;
@@ -313,8 +341,13 @@ impl Writer {
         for ((tenant, name), m) in moved {
             let (Some(state), Some(head)) = (self.logs.get_mut(tenant), m.head) else { continue };
             state.heads_map = None;
-            let session = state.sessions.entry(name.to_owned()).or_insert_with(|| Session::new(m.id));
-            session.advance(head, &m.added);
+            // Most sessions are known: look up by `&str` before paying for an owned key.
+            match state.sessions.get_mut(name) {
+                Some(session) => session.advance(head, &m.added),
+                None => {
+                    state.sessions.entry(name.to_owned()).or_insert_with(|| Session::new(m.id)).advance(head, &m.added)
+                }
+            }
         }
         Ok(jobs
             .iter()
