@@ -2,16 +2,15 @@
 //! writer prepares the next chunk while SQLite inserts the previous one on sqlx's worker thread (both in the
 //! same transaction: nothing is acknowledged before its commit, and a failure fails the whole batch).
 
+use super::bound::{Bound, MultiRow};
 use super::index::{self, HeadRow, Run};
 use super::{FastMap, LogState, Pending};
 use crate::error::StoreError;
 use crate::store::Appended;
 use crate::tree;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Arguments as _, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
 
 /// Records per INSERT statement, and so per step of the pipeline.
@@ -20,52 +19,36 @@ pub(super) const CHUNK: usize = 2048;
 /// next (full) chunk.
 pub(super) const FIRST_CHUNK: usize = 256;
 // SQLite allows 32766 bound parameters per statement.
-const NODE_ROWS_PER_INSERT: usize = 32766 / 4;
 const SESSION_ROWS_PER_INSERT: usize = 32766 / 2;
 
-/// One INSERT of records with its values bound: the writer binds the next while SQLite runs the last, and
-/// binding copies no leaf (each is moved into the arguments).
-pub(super) struct Insert {
-    sql: Arc<str>,
-    args: SqliteArguments,
+const RECORDS: MultiRow = MultiRow {
+    prefix: "INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf)",
+    columns: 7,
+    suffix: "",
+};
+const NODES: MultiRow = MultiRow { prefix: "INSERT INTO nodes (log_id, level, idx, hash)", columns: 4, suffix: "" };
+
+/// The rows as one insert (or two, past SQLite's parameter limit), their leaves moved into the arguments.
+fn bind(rows: Vec<Row>) -> Result<Vec<Bound>, StoreError> {
+    RECORDS.bind(rows, usize::MAX, |args, r| {
+        args.add(r.log_id)?;
+        args.add(r.index as i64)?;
+        args.add(r.session)?;
+        args.add(r.seq as i64)?;
+        args.add(r.prev_idx.map(|i| i as i64))?;
+        args.add(r.leaf_hash.to_vec())?;
+        args.add(r.leaf)
+    })
 }
 
-/// `INSERT INTO records … VALUES` for `rows` rows. Full batches use the same few counts, so sqlx's statement
-/// cache keeps their prepared statements.
-fn records_sql(rows: usize) -> Arc<str> {
-    let mut sql = String::with_capacity(96 + rows * 16);
-    sql.push_str("INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf) VALUES ");
-    for i in 0..rows {
-        sql.push_str(if i == 0 { "(?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?)" });
-    }
-    Arc::from(sql)
-}
-
-/// The rows as one insert, their leaves moved into its arguments.
-fn bind(rows: Vec<Row>) -> Result<Option<Insert>, StoreError> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let sql = records_sql(rows.len());
-    let mut args = SqliteArguments::default();
-    args.reserve(rows.len() * 7, 0);
-    for r in rows {
-        let bound = args
-            .add(r.log_id)
-            .and_then(|()| args.add(r.index as i64))
-            .and_then(|()| args.add(r.session))
-            .and_then(|()| args.add(r.seq as i64))
-            .and_then(|()| args.add(r.prev_idx.map(|i| i as i64)))
-            .and_then(|()| args.add(r.leaf_hash.to_vec()))
-            .and_then(|()| args.add(r.leaf));
-        bound.map_err(|e| StoreError::Corrupt(format!("binding record {}: {e}", r.index)))?;
-    }
-    Ok(Some(Insert { sql, args }))
-}
-
-pub(super) async fn insert_records(conn: &mut SqliteConnection, insert: Insert) -> Result<(), StoreError> {
-    sqlx::query_with(AssertSqlSafe(insert.sql), insert.args).execute(&mut *conn).await?;
-    Ok(())
+/// The batch's Merkle nodes, bound.
+pub(super) fn bind_nodes(nodes: &[(i64, Subtree, Hash)]) -> Result<Vec<Bound>, StoreError> {
+    NODES.bind(nodes, usize::MAX, |args, (log_id, s, h)| {
+        args.add(*log_id)?;
+        args.add(i64::from(s.level))?;
+        args.add(s.index as i64)?;
+        args.add(h.to_vec())
+    })
 }
 
 /// One `records` row.
@@ -174,9 +157,18 @@ impl<'l, 'a> Builder<'l, 'a> {
         }
     }
 
-    /// The next `n` records (or what is left) as one bound insert; `None` once every record has one.
-    pub(super) fn insert(&mut self, n: usize) -> Result<Option<Insert>, StoreError> {
+    /// The next `n` records (or what is left) as bound inserts; empty once every record has one.
+    pub(super) fn insert(&mut self, n: usize) -> Result<Vec<Bound>, StoreError> {
         bind(self.rows(n)?)
+    }
+
+    /// Once every record is bound: the batch's nodes, completed index runs and moved heads, bound.
+    pub(super) fn finish(&self) -> Result<Vec<Bound>, StoreError> {
+        let (runs, heads) = self.sessions();
+        let mut statements = bind_nodes(&self.nodes)?;
+        statements.extend(index::bind_runs(&runs)?);
+        statements.extend(index::bind_heads(&heads)?);
+        Ok(statements)
     }
 
     fn rows(&mut self, n: usize) -> Result<Vec<Row>, StoreError> {
@@ -224,7 +216,7 @@ impl<'l, 'a> Builder<'l, 'a> {
     }
 
     /// The index runs the batch completes (written with it; shorter ones stay in memory) and the moved heads.
-    pub(super) fn sessions(&self) -> (Vec<Run>, Vec<HeadRow>) {
+    fn sessions(&self) -> (Vec<Run>, Vec<HeadRow>) {
         let mut runs = Vec::new();
         let mut heads = Vec::with_capacity(self.moved.len());
         for ((tenant, name), m) in &self.moved {
@@ -238,18 +230,4 @@ impl<'l, 'a> Builder<'l, 'a> {
         heads.sort_unstable_by_key(|h| h.0);
         (runs, heads)
     }
-}
-
-pub(super) async fn insert_nodes(
-    conn: &mut SqliteConnection,
-    nodes: &[(i64, Subtree, Hash)],
-) -> Result<(), StoreError> {
-    for chunk in nodes.chunks(NODE_ROWS_PER_INSERT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO nodes (log_id, level, idx, hash) ");
-        qb.push_values(chunk, |mut b, (log_id, s, h)| {
-            b.push_bind(*log_id).push_bind(i64::from(s.level)).push_bind(s.index as i64).push_bind(h.as_slice());
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }

@@ -6,10 +6,11 @@
 //! costs a page per appended record, which is what the old per-session B-tree did once it outgrew the cache.
 
 use super::Writer;
+use super::bound::{Bound, MultiRow};
 use crate::error::StoreError;
 use crate::sessions::{RUN, encode};
 use futures_lite::StreamExt as _;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Arguments as _, Connection, SqliteConnection};
 use std::collections::HashMap;
 use vargate_proof::merkle::Hash;
 
@@ -38,10 +39,6 @@ pub(super) struct Run {
 
 /// One `session_heads` row: (session, seq, leaf hash, idx, indexed).
 pub(super) type HeadRow = (i64, u64, Hash, u64, u64);
-
-// SQLite allows 32766 bound parameters per statement.
-const RUN_ROWS_PER_INSERT: usize = 32766 / 3;
-const HEAD_ROWS_PER_UPSERT: usize = 32766 / 5;
 
 /// The full runs a session completes when `added` follows its `pending` records, and its new `indexed`.
 pub(super) fn full_runs(session: i64, indexed: u64, pending: &[u64], added: &[u64], out: &mut Vec<Run>) -> u64 {
@@ -75,35 +72,31 @@ impl Session {
     }
 }
 
-pub(super) async fn insert_runs(conn: &mut SqliteConnection, runs: &[Run]) -> Result<(), StoreError> {
-    for chunk in runs.chunks(RUN_ROWS_PER_INSERT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO session_index (session, first_seq, idxs) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.session).push_bind(r.first_seq as i64).push_bind(r.idxs.as_slice());
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+const RUNS: MultiRow =
+    MultiRow { prefix: "INSERT INTO session_index (session, first_seq, idxs)", columns: 3, suffix: "" };
+const HEADS: MultiRow = MultiRow {
+    prefix: "INSERT INTO session_heads (session, seq, leaf_hash, idx, indexed)",
+    columns: 5,
+    suffix: " ON CONFLICT (session) DO UPDATE \
+              SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx, indexed = excluded.indexed",
+};
+
+pub(super) fn bind_runs(runs: &[Run]) -> Result<Vec<Bound>, StoreError> {
+    RUNS.bind(runs, usize::MAX, |args, r| {
+        args.add(r.session)?;
+        args.add(r.first_seq as i64)?;
+        args.add(r.idxs.clone())
+    })
 }
 
-pub(super) async fn upsert_heads(conn: &mut SqliteConnection, heads: &[HeadRow]) -> Result<(), StoreError> {
-    for chunk in heads.chunks(HEAD_ROWS_PER_UPSERT) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO session_heads (session, seq, leaf_hash, idx, indexed) ");
-        qb.push_values(chunk, |mut b, (session, seq, hash, idx, indexed)| {
-            b.push_bind(*session)
-                .push_bind(*seq as i64)
-                .push_bind(hash.as_slice())
-                .push_bind(*idx as i64)
-                .push_bind(*indexed as i64);
-        });
-        qb.push(
-            " ON CONFLICT (session) DO UPDATE \
-              SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx, indexed = excluded.indexed",
-        );
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+pub(super) fn bind_heads(heads: &[HeadRow]) -> Result<Vec<Bound>, StoreError> {
+    HEADS.bind(heads, usize::MAX, |args, (session, seq, hash, idx, indexed)| {
+        args.add(*session)?;
+        args.add(*seq as i64)?;
+        args.add(hash.to_vec())?;
+        args.add(*idx as i64)?;
+        args.add(*indexed as i64)
+    })
 }
 
 /// Every session of a log, by name, with the records not yet in runs read back from `records` at and after
@@ -174,8 +167,9 @@ impl Writer {
         heads.sort_unstable_by_key(|h| h.0);
         let log_id = state.info.id;
         let mut tx = self.conn.begin().await?;
-        insert_runs(&mut tx, &runs).await?;
-        upsert_heads(&mut tx, &heads).await?;
+        let mut statements = bind_runs(&runs)?;
+        statements.extend(bind_heads(&heads)?);
+        super::bound::run(&mut tx, statements).await?;
         sqlx::query(
             "INSERT INTO session_index_size (log_id, size) VALUES (?, ?) \
              ON CONFLICT (log_id) DO UPDATE SET size = excluded.size",

@@ -10,6 +10,7 @@ use crate::store::{Appended, HeadProof, LogInfo, NewRecord, StoredCheckpoint};
 use crate::tree;
 
 mod batch;
+mod bound;
 mod index;
 mod keys;
 use index::Session;
@@ -311,23 +312,20 @@ impl Writer {
             let first = b.insert(batch::FIRST_CHUNK)?;
             (tx, first)
         };
-        let mut sessions = None;
-        while let Some(this) = insert {
-            // After the last insert is bound, what the batch does to sessions is worked out meanwhile too.
-            let (inserted, next) = tokio::join!(batch::insert_records(&mut tx, this), async {
-                let next = b.insert(batch::CHUNK);
-                if matches!(next, Ok(None)) {
-                    sessions = Some(b.sessions());
+        let mut last = Vec::new();
+        while !insert.is_empty() {
+            // After the last records are bound, the batch's other rows are bound meanwhile too.
+            let (inserted, next) = tokio::join!(bound::run(&mut tx, insert), async {
+                let next = b.insert(batch::CHUNK)?;
+                if next.is_empty() {
+                    last = b.finish()?;
                 }
-                next
+                Ok::<_, StoreError>(next)
             });
             inserted?;
             insert = next?;
         }
-        let (runs, heads) = sessions.unwrap_or_else(|| b.sessions());
-        batch::insert_nodes(&mut tx, &b.nodes).await?;
-        index::insert_runs(&mut tx, &runs).await?;
-        index::upsert_heads(&mut tx, &heads).await?;
+        bound::run(&mut tx, last).await?;
         tx.commit().await?;
         self.stats.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.stats.records.fetch_add(b.records, std::sync::atomic::Ordering::Relaxed);
