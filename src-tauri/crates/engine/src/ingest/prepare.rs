@@ -139,14 +139,8 @@ impl Preparer {
         Ok(Prepared { batch, events, garbled, malformed })
     }
 
+    /// The record of an event as observed on the stream.
     fn record(&self, kind: &str, ts: String, payload: Value) -> NewRecord {
-        NewRecord {
-            session_id: self.session_id.clone(),
-            ts,
-            kind: kind.to_owned(),
-            source: "sse".to_owned(),
-            decision: "observed".to_owned(),
-            payload,
-        }
+        super::session_record(&self.session_id, kind, ts, "sse", "observed", payload)
     }
 }
