@@ -8,7 +8,7 @@ use super::{FastMap, LogState, Pending};
 use crate::error::StoreError;
 use crate::store::Appended;
 use crate::tree;
-use sqlx::{Arguments as _, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Arguments as _, SqliteConnection};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
@@ -18,14 +18,14 @@ pub(super) const CHUNK: usize = 2048;
 /// The first statement is short: SQLite waits for its rows, while it inserts them the writer prepares the
 /// next (full) chunk.
 pub(super) const FIRST_CHUNK: usize = 256;
-// SQLite allows 32766 bound parameters per statement.
-const SESSION_ROWS_PER_INSERT: usize = 32766 / 2;
 
 const RECORDS: MultiRow = MultiRow {
     prefix: "INSERT INTO records (log_id, idx, session, seq, prev_idx, leaf_hash, leaf)",
     columns: 7,
     suffix: "",
 };
+const SESSIONS: MultiRow =
+    MultiRow { prefix: "INSERT INTO sessions (log_id, name)", columns: 2, suffix: " RETURNING log_id, name, id" };
 const NODES: MultiRow = MultiRow { prefix: "INSERT INTO nodes (log_id, level, idx, hash)", columns: 4, suffix: "" };
 
 /// The rows as one insert (or two, past SQLite's parameter limit), their leaves moved into the arguments.
@@ -101,13 +101,12 @@ pub(super) async fn intern<'a>(
     names: &[(i64, &'a str)],
 ) -> Result<NewIds<'a>, StoreError> {
     let mut ids = HashMap::with_capacity(names.len());
-    for chunk in names.chunks(SESSION_ROWS_PER_INSERT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO sessions (log_id, name) ");
-        qb.push_values(chunk, |mut b, (log_id, name)| {
-            b.push_bind(*log_id).push_bind(*name);
-        });
-        qb.push(" RETURNING log_id, name, id");
-        let rows: Vec<(i64, String, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let statements = SESSIONS.bind(names, usize::MAX, |args, (log_id, name)| {
+        args.add(*log_id)?;
+        args.add(*name)
+    })?;
+    for statement in statements {
+        let rows: Vec<(i64, String, i64)> = statement.fetch_all(conn).await?;
         ids.extend(rows.into_iter().map(|(log_id, name, id)| ((log_id, name), id)));
     }
     names
@@ -124,7 +123,8 @@ pub(super) struct Builder<'l, 'a> {
     /// (job, tenant, record) of every record whose log is loaded, in order.
     todo: std::vec::IntoIter<(usize, &'a str, &'a Pending)>,
     new_ids: &'l NewIds<'a>,
-    pub frontiers: FastMap<String, Frontier>,
+    /// Each log's frontier as the batch moves it on, by tenant.
+    pub frontiers: FastMap<&'a str, Frontier>,
     pub moved: FastMap<(&'a str, &'a str), Moved>,
     pub nodes: Vec<(i64, Subtree, Hash)>,
     /// Per job: its acknowledgements, or `None` when its log is not loaded.
@@ -166,7 +166,7 @@ impl<'l, 'a> Builder<'l, 'a> {
     pub(super) fn finish(&self) -> Result<Vec<Bound>, StoreError> {
         let (runs, heads) = self.sessions();
         let mut statements = bind_nodes(&self.nodes)?;
-        statements.extend(index::bind_runs(&runs)?);
+        statements.extend(index::bind_runs(runs)?);
         statements.extend(index::bind_heads(&heads)?);
         Ok(statements)
     }
@@ -176,10 +176,7 @@ impl<'l, 'a> Builder<'l, 'a> {
         for (job, tenant, rec) in self.todo.by_ref().take(n) {
             let Some(state) = self.logs.get(tenant) else { continue };
             let log_id = state.info.id;
-            if !self.frontiers.contains_key(tenant) {
-                self.frontiers.insert(tenant.to_owned(), state.frontier.clone());
-            }
-            let Some(frontier) = self.frontiers.get_mut(tenant) else { continue };
+            let frontier = self.frontiers.entry(tenant).or_insert_with(|| state.frontier.clone());
             let name = rec.session_id.as_str();
             let session = match self.moved.entry((tenant, name)) {
                 Entry::Occupied(e) => e.into_mut(),

@@ -68,6 +68,16 @@ impl MultiRow {
     }
 }
 
+impl Bound {
+    /// Runs the statement and returns the rows it gives back (its `RETURNING` clause).
+    pub(super) async fn fetch_all<T>(self, conn: &mut SqliteConnection) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as_with(AssertSqlSafe(self.sql), self.args).fetch_all(conn).await?)
+    }
+}
+
 /// Runs statements in order.
 pub(super) async fn run(conn: &mut SqliteConnection, statements: Vec<Bound>) -> Result<(), StoreError> {
     for Bound { sql, args } in statements {

@@ -81,14 +81,16 @@ const HEADS: MultiRow = MultiRow {
               SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx, indexed = excluded.indexed",
 };
 
-pub(super) fn bind_runs(runs: &[Run]) -> Result<Vec<Bound>, StoreError> {
+/// The runs, bound (their index lists moved into the arguments).
+pub(super) fn bind_runs(runs: Vec<Run>) -> Result<Vec<Bound>, StoreError> {
     RUNS.bind(runs, usize::MAX, |args, r| {
         args.add(r.session)?;
         args.add(r.first_seq as i64)?;
-        args.add(r.idxs.clone())
+        args.add(r.idxs)
     })
 }
 
+/// The heads, bound.
 pub(super) fn bind_heads(heads: &[HeadRow]) -> Result<Vec<Bound>, StoreError> {
     HEADS.bind(heads, usize::MAX, |args, (session, seq, hash, idx, indexed)| {
         args.add(*session)?;
@@ -167,7 +169,7 @@ impl Writer {
         heads.sort_unstable_by_key(|h| h.0);
         let log_id = state.info.id;
         let mut tx = self.conn.begin().await?;
-        let mut statements = bind_runs(&runs)?;
+        let mut statements = bind_runs(runs)?;
         statements.extend(bind_heads(&heads)?);
         super::bound::run(&mut tx, statements).await?;
         sqlx::query(

@@ -332,18 +332,20 @@ impl Writer {
 
         let batch::Builder { frontiers, moved, acks, .. } = b;
         for (tenant, frontier) in frontiers {
-            if let Some(state) = self.logs.get_mut(&tenant) {
+            if let Some(state) = self.logs.get_mut(tenant) {
                 state.frontier = frontier;
             }
         }
         for ((tenant, name), m) in moved {
             let (Some(state), Some(head)) = (self.logs.get_mut(tenant), m.head) else { continue };
             state.heads_map = None;
-            // Most sessions are known: look up by `&str` before paying for an owned key.
+            // Most sessions are known: looked up by `&str`, so that only a new one pays for an owned key.
             match state.sessions.get_mut(name) {
                 Some(session) => session.advance(head, &m.added),
                 None => {
-                    state.sessions.entry(name.to_owned()).or_insert_with(|| Session::new(m.id)).advance(head, &m.added)
+                    let mut session = Session::new(m.id);
+                    session.advance(head, &m.added);
+                    state.sessions.insert(name.to_owned(), session);
                 }
             }
         }
