@@ -447,56 +447,42 @@ impl<'a> Lexer<'a> {
 
 /// The index of the `)` closing a parenthesis whose contents start at `from`, skipping quotes and nesting.
 pub(super) fn find_close(b: &[u8], from: usize) -> Option<usize> {
+    find_matching(b, from, b'(', b')', true)
+}
+
+/// The index of the `}` closing a `${…}` whose contents start at `from`, skipping nesting (quotes inside are
+/// not special here).
+pub(super) fn find_brace(b: &[u8], from: usize) -> Option<usize> {
+    find_matching(b, from, b'{', b'}', false)
+}
+
+/// The index of the `close` that ends a bracket opened just before `from`: nested `open`s count, a backslash
+/// escapes the next byte, and with `quoted` nothing inside '…', "…" or `…` counts.
+fn find_matching(b: &[u8], from: usize, open: u8, close: u8, quoted: bool) -> Option<usize> {
     let mut depth = 1usize;
     let mut i = from;
     while let Some(&c) = b.get(i) {
         match c {
             b'\\' => i += 1,
-            b'\'' => {
+            b'\'' | b'`' if quoted => {
                 i += 1;
-                while b.get(i).is_some_and(|&c| c != b'\'') {
+                while b.get(i).is_some_and(|&q| q != c) {
                     i += 1;
                 }
             }
-            b'"' => {
+            b'"' if quoted => {
                 i += 1;
-                while let Some(&c) = b.get(i) {
-                    if c == b'\\' {
+                while let Some(&q) = b.get(i) {
+                    if q == b'\\' {
                         i += 1;
-                    } else if c == b'"' {
+                    } else if q == b'"' {
                         break;
                     }
                     i += 1;
                 }
             }
-            b'`' => {
-                i += 1;
-                while b.get(i).is_some_and(|&c| c != b'`') {
-                    i += 1;
-                }
-            }
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-pub(super) fn find_brace(b: &[u8], from: usize) -> Option<usize> {
-    let mut depth = 1usize;
-    let mut i = from;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'\\' => i += 1,
-            b'{' => depth += 1,
-            b'}' => {
+            c if c == open => depth += 1,
+            c if c == close => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(i);
