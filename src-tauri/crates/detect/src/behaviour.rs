@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::command::{Category, Finding};
-use crate::paths;
+use crate::urls;
 
 /// Thresholds and windows. The defaults are documented on each field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +144,7 @@ impl SessionBehaviour {
 
         // New destinations once the session has an established set.
         if let Some(d) = &obs.destination {
-            let host = if d.contains("://") { paths::url_host(d).1 } else { d.trim().to_ascii_lowercase() };
+            let host = if d.contains("://") { urls::url_host(d).1 } else { d.trim().to_ascii_lowercase() };
             if !host.is_empty() && !self.hosts.contains(&host) {
                 if self.hosts.len() >= self.config.new_destination_after {
                     new.push(Anomaly {

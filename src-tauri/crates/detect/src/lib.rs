@@ -22,6 +22,7 @@ pub mod line;
 mod paths;
 pub mod pii;
 mod shell;
+mod urls;
 
 use serde::{Deserialize, Serialize};
 

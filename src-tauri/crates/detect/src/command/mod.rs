@@ -103,7 +103,7 @@ pub fn analyse_path(path: &str, write: bool) -> Vec<Finding> {
 
 /// Risky destinations: raw IPs, paste and transfer sites, request catchers and tunnels, cleartext transport.
 pub fn analyse_url(url: &str) -> Vec<Finding> {
-    paths::classify_url(url).into_iter().map(|c| finding(c, Span::new(0, url.len()))).collect()
+    crate::urls::classify_url(url).into_iter().map(|c| finding(c, Span::new(0, url.len()))).collect()
 }
 
 fn finding((category, rule, score): Class, evidence: Span) -> Finding {

@@ -112,10 +112,14 @@ impl Cx {
     pub(super) fn downloader(&mut self, c: &Cmd<'_>) {
         use Category::*;
         let n = c.name.as_str();
-        let urls: Vec<&Word> =
-            c.args.iter().copied().filter(|w| paths::looks_like_url(&w.text) && !w.text.starts_with('@')).collect();
+        let urls: Vec<&Word> = c
+            .args
+            .iter()
+            .copied()
+            .filter(|w| crate::urls::looks_like_url(&w.text) && !w.text.starts_with('@'))
+            .collect();
         for w in &urls {
-            for cl in paths::classify_url(&w.text) {
+            for cl in crate::urls::classify_url(&w.text) {
                 self.add(cl, w.span);
             }
             // Data smuggled out in the URL itself: `?d=$(cat file | base64)`.
@@ -125,7 +129,7 @@ impl Cx {
         }
         // Uploads.
         let uploads = upload_values(c);
-        let catcher = urls.iter().any(|w| paths::classify_url(&w.text).iter().any(|cl| cl.2 >= 55));
+        let catcher = urls.iter().any(|w| crate::urls::classify_url(&w.text).iter().any(|cl| cl.2 >= 55));
         for (w, path, _) in &uploads {
             if path == "-" || path == "." {
                 continue;
@@ -235,12 +239,12 @@ impl Cx {
         use Category::*;
         let ops = operands(&c.args, "bcDEeFIiJLlmOopQRSWw", &[]);
         let host = ops.first().map(|w| w.text.clone()).unwrap_or_default();
-        let (_, h) = paths::url_host(&format!("ssh://{host}"));
+        let (_, h) = crate::urls::url_host(&format!("ssh://{host}"));
         let reverse = opt_values(&c.args, &['R'], &[], "bcDEeFIiJLlmOopQSWw");
         if !reverse.is_empty() {
-            let score = if paths::is_tunnel_host(&h) { 80 } else { 60 };
+            let score = if crate::urls::is_tunnel_host(&h) { 80 } else { 60 };
             self.add((RemoteShell, "reverse_tunnel", score), c.span());
-        } else if paths::is_tunnel_host(&h) {
+        } else if crate::urls::is_tunnel_host(&h) {
             self.add((RemoteShell, "tunnel_service", 70), c.span());
         }
         let rest: Vec<&Word> = ops.iter().skip(1).copied().collect();
@@ -287,8 +291,8 @@ impl Cx {
         }
         let sens = sources.iter().any(|w| paths::is_sensitive(&w.text));
         let broad = sources.iter().any(|w| paths::is_broad_location(&w.text));
-        let (_, host) = paths::url_host(&dest.text);
-        let raw_ip = paths::is_public_ip(&host) == Some(true);
+        let (_, host) = crate::urls::url_host(&dest.text);
+        let raw_ip = crate::urls::is_public_ip(&host) == Some(true);
         let score = if sens {
             90
         } else if broad {

@@ -514,7 +514,7 @@ impl Cx {
             let Some(t) = &r.target else { continue };
             let target = t.text.as_str();
             if target.contains("/dev/tcp/") || target.contains("/dev/udp/") {
-                let (_, host) = paths::url_host(
+                let (_, host) = crate::urls::url_host(
                     target.split("/dev/tcp/").nth(1).or_else(|| target.split("/dev/udp/").nth(1)).unwrap_or_default(),
                 );
                 let local = host == "localhost" || host.starts_with("127.");
