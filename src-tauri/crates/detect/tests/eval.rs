@@ -2,8 +2,8 @@
 //!
 //! `eval/*.jsonl` is the tuning set, `eval/holdout/*.jsonl` the held-out set; both are generated from seed files
 //! written by hand before the detector was tuned (held-out seeds in `*_holdout.*`), by the deterministic
-//! generator in `eval_sets/`. `generated_sets_are_current` fails when the committed files differ from what the generator
-//! makes; regenerate with `VARGATE_DETECT_REGEN=1 cargo test -p vargate-detect --test eval`.
+//! generator in `eval_sets/`. `generated_sets_are_current` fails when the committed files differ from what the
+//! generator makes; regenerate with `VARGATE_DETECT_REGEN=1 cargo test -p vargate-detect --test eval`.
 //!
 //! Figures: `cargo test -p vargate-detect --test eval -- --nocapture` prints per-category recall, the false
 //! positive rate on ordinary commands and PII span recall / precision, for both sets. The tuning set must meet
