@@ -473,6 +473,7 @@ struct Flow {
 }
 
 mod code;
+mod effects;
 mod flow;
 mod helpers;
 mod network;
