@@ -13,10 +13,13 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
 
-/// Records per INSERT statement, and so per step of the pipeline.
+/// The most records per INSERT statement, and so per step of the pipeline.
 pub(super) const CHUNK: usize = 2048;
-/// The first statement is short: SQLite waits for its rows, while it inserts them the writer prepares the
-/// next (full) chunk.
+/// The first statement is short (SQLite waits for its rows); each next one is twice as long, up to [`CHUNK`]:
+/// the writer binds a row in about half the time SQLite takes to insert one, so the chunk it binds while
+/// SQLite inserts the last is ready about when SQLite is. (Full chunks from the second on left SQLite idle
+/// for ~3.5 ms a commit while the writer bound 2,048 rows; doubling was 9% faster in an A/B of 6 × 3 rounds.
+/// A first chunk of 64 was slower, of 512 no different.)
 pub(super) const FIRST_CHUNK: usize = 256;
 
 const RECORDS: MultiRow = MultiRow {

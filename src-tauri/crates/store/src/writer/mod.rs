@@ -313,10 +313,13 @@ impl Writer {
             (tx, first)
         };
         let mut last = Vec::new();
+        let mut chunk = batch::FIRST_CHUNK;
         while !insert.is_empty() {
+            // Each chunk twice the last (see FIRST_CHUNK), so that neither side waits long for the other.
+            chunk = (chunk * 2).min(batch::CHUNK);
             // After the last records are bound, the batch's other rows are bound meanwhile too.
             let (inserted, next) = tokio::join!(bound::run(&mut tx, insert), async {
-                let next = b.insert(batch::CHUNK)?;
+                let next = b.insert(chunk)?;
                 if next.is_empty() {
                     last = b.finish()?;
                 }
