@@ -21,8 +21,9 @@ fn heads_root(heads: &HashMap<String, Last>) -> Hash {
     HeadsMap::new(heads.iter().map(|(id, (seq, h, _, _))| (id.as_str(), seq + 1, *h))).root()
 }
 
-/// A `session_heads` row: seq, leaf hash, index, how many records are in the session index.
-type StoredHead = (i64, Vec<u8>, i64, i64);
+/// A `session_heads` row: seq, index, how many records are in the session index. (Its leaf hash is the
+/// record's at that index, which the check recomputes.)
+type StoredHead = (i64, i64, i64);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrityReport {
@@ -49,17 +50,17 @@ impl Store {
             .await?
             .into_iter()
             .collect();
-        let stored_heads: HashMap<i64, StoredHead> = sqlx::query_as::<_, (i64, i64, Vec<u8>, i64, i64)>(
-            "SELECT h.session, h.seq, h.leaf_hash, h.idx, h.indexed FROM session_heads h \
+        let stored_heads: HashMap<i64, StoredHead> = sqlx::query_as::<_, (i64, i64, i64, i64)>(
+            "SELECT h.session, h.seq, h.idx, h.indexed FROM session_heads h \
                JOIN sessions s ON s.id = h.session WHERE s.log_id = ?",
         )
         .bind(log.id)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|(id, seq, hash, idx, indexed)| (id, (seq, hash, idx, indexed)))
+        .map(|(id, seq, idx, indexed)| (id, (seq, idx, indexed)))
         .collect();
-        let indexed = |id: i64| stored_heads.get(&id).map_or(0, |h| h.3 as u64);
+        let indexed = |id: i64| stored_heads.get(&id).map_or(0, |h| h.2 as u64);
         let flushed: u64 = sqlx::query_scalar::<_, i64>("SELECT size FROM session_index_size WHERE log_id = ?")
             .bind(log.id)
             .fetch_optional(&mut *conn)
@@ -159,9 +160,9 @@ impl Store {
         }
         let matches = stored_heads.len() == heads.len()
             && names.len() == heads.len()
-            && heads.values().all(|(seq, hash, idx, id)| {
-                stored_heads.get(id).is_some_and(|(s, h, i, indexed)| {
-                    (*s as u64, h.as_slice(), *i as u64) == (*seq, hash.as_slice(), *idx)
+            && heads.values().all(|(seq, _, idx, id)| {
+                stored_heads.get(id).is_some_and(|(s, i, indexed)| {
+                    (*s as u64, *i as u64) == (*seq, *idx)
                         && (*indexed as u64) <= seq + 1
                         && seq + 1 - (*indexed as u64) < crate::sessions::RUN
                 })
@@ -207,7 +208,7 @@ async fn check_index(
     }
     drop(runs);
     let mut want = want;
-    for (id, (_, _, _, indexed)) in heads {
+    for (id, (_, _, indexed)) in heads {
         let (count, got) = found.remove(id).unwrap_or_default();
         let expected = want.remove(id).unwrap_or_default();
         if count != *indexed as u64 || got.finalize() != expected.finalize() {

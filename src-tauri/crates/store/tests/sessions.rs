@@ -128,15 +128,19 @@ async fn the_session_index_flushes_and_restarts_from_the_flush() {
     assert_eq!((report.size, report.sessions), (13_000, expected.len()));
 }
 
-/// The check recomputes the interned sessions, the `prev_idx` links, the heads' index counts and the index
-/// runs: damage to any of them (done here behind the triggers' back) is found, and a read through a damaged
-/// run fails instead of showing another record.
+/// The check recomputes the interned sessions, the `prev_idx` links, the heads and their index counts and the
+/// index runs: damage to any of them (done here behind the triggers' back) is found, and a read through a
+/// damaged run fails instead of showing another record. A head that points at another session's record, or
+/// at none, also stops the writer (it takes each head's leaf hash from that record): appends fail, saying so.
 #[tokio::test]
 async fn the_check_finds_damaged_links_heads_and_index_runs() {
     let damages = [
         "UPDATE records SET prev_idx = NULL WHERE idx = (SELECT idx FROM records WHERE seq = 5 LIMIT 1)",
         "UPDATE records SET session = (SELECT id FROM sessions WHERE name = 'c') WHERE idx = 0",
         "UPDATE session_heads SET indexed = indexed + 1 WHERE indexed > 0",
+        "UPDATE session_heads SET idx = (SELECT MAX(idx) FROM records WHERE session = (SELECT id FROM sessions WHERE name = 'c')) \
+          WHERE session = (SELECT id FROM sessions WHERE name = 'a')",
+        "UPDATE session_heads SET idx = 1000000 WHERE session = (SELECT id FROM sessions WHERE name = 'b')",
         "UPDATE session_index SET idxs = substr(idxs, 6) || substr(idxs, 1, 5) WHERE id = 1",
         "DELETE FROM session_index WHERE id = 1",
     ];
@@ -166,6 +170,13 @@ async fn the_check_finds_damaged_links_heads_and_index_runs() {
         assert!(matches!(err, vargate_store::StoreError::Corrupt(_)), "{damage}: {err}");
         if damage.contains("session_index") {
             assert!(store.timeline("acme", "a", &TimelineFilter::default()).await.is_err(), "{damage}");
+        }
+        if damage.starts_with("UPDATE session_heads SET idx =") {
+            let err = match store.append("acme", record("a", 0)).await {
+                Err(e) => e.to_string(),
+                Ok(a) => panic!("{damage}: appended {a:?}"),
+            };
+            assert!(err.contains("its head, leaf"), "{damage}: {err}");
         }
     }
 }

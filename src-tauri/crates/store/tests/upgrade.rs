@@ -1,6 +1,7 @@
-//! Logs written by earlier versions open, upgrade in place and keep working. `fixtures/v4-log` was written by
-//! `write_v4_fixture` below at commit ef1eb81 (migrations 0001–0004: TEXT session ids in `records`, the
-//! `records_by_session` index, `session_heads` keyed by name).
+//! Logs written by earlier versions open, upgrade in place and keep working. Both fixtures were written by
+//! `write_fixture` below: `fixtures/v4-log` at commit ef1eb81 (migrations 0001–0004: TEXT session ids in
+//! `records`, the `records_by_session` index, `session_heads` keyed by name), `fixtures/v6-log` at commit
+//! 622963f (migrations 0001–0006: interned sessions, `session_heads` with each head's leaf hash).
 
 mod common;
 
@@ -19,11 +20,11 @@ const SESSIONS: [(&str, &str, u64); 5] = [
 ];
 
 /// Writes the fixture log into `VARGATE_WRITE_FIXTURE` (a directory). Run by hand, once, with the version the
-/// fixture stands for: `VARGATE_WRITE_FIXTURE=tests/fixtures/v4-log cargo test -p vargate-store --test upgrade
-/// -- --ignored write_v4_fixture`.
+/// fixture stands for: `VARGATE_WRITE_FIXTURE=tests/fixtures/v6-log cargo test -p vargate-store --test upgrade
+/// -- --ignored write_fixture`.
 #[tokio::test]
 #[ignore = "writes a fixture; run by hand"]
-async fn write_v4_fixture() {
+async fn write_fixture() {
     let dir = std::path::PathBuf::from(std::env::var("VARGATE_WRITE_FIXTURE").expect("VARGATE_WRITE_FIXTURE"));
     std::fs::create_dir_all(&dir).unwrap();
     let store = common::open(&dir).await;
@@ -84,12 +85,24 @@ async fn proves(store: &Store, tenant: &str, session: &str, length: usize) {
     assert!(verdict.passed() && verdict.origin_verified, "{tenant}/{session}: {verdict:#?}");
 }
 
-/// A log of the previous version (`fixtures/v4-log`) is upgraded in place: interned sessions, `prev_idx` and
-/// the session index are built from its records; its checkpoints, chains and proofs still verify; appends
-/// continue the old chains, also across a restart and across index runs.
+/// A log of version 4 (`fixtures/v4-log`) is upgraded in place: interned sessions, `prev_idx` and the session
+/// index are built from its records; its checkpoints, chains and proofs still verify; appends continue the
+/// old chains, also across a restart and across index runs.
 #[tokio::test]
 async fn a_log_of_version_4_is_upgraded_in_place() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v4-log");
+    upgrades_in_place("v4-log").await;
+}
+
+/// A log of version 6 (`fixtures/v6-log`: session heads with their leaf hashes) is upgraded in place: the
+/// writer now takes each head's hash from its record, and the chains continue unbroken.
+#[tokio::test]
+async fn a_log_of_version_6_is_upgraded_in_place() {
+    upgrades_in_place("v6-log").await;
+}
+
+/// The same checks for every fixture (all were written by `write_fixture`).
+async fn upgrades_in_place(fixture: &str) {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture.join("log.db"), dir.path().join("log.db")).unwrap();
     let store = common::open(dir.path()).await;

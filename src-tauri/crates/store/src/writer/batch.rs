@@ -223,8 +223,8 @@ impl<'l, 'a> Builder<'l, 'a> {
             let known = self.logs.get(*tenant).and_then(|l| l.sessions.get(*name));
             let (indexed, pending) = known.map_or((0, &[][..]), |s| (s.indexed, s.pending.as_slice()));
             let indexed = index::full_runs(m.id, indexed, pending, &m.added, &mut runs);
-            if let Some((seq, hash, idx)) = m.head {
-                heads.push((m.id, seq, hash, idx, indexed));
+            if let Some((seq, _, idx)) = m.head {
+                heads.push((m.id, seq, idx, indexed));
             }
         }
         heads.sort_unstable_by_key(|h| h.0);

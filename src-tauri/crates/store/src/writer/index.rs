@@ -37,8 +37,8 @@ pub(super) struct Run {
     pub idxs: Vec<u8>,
 }
 
-/// One `session_heads` row: (session, seq, leaf hash, idx, indexed).
-pub(super) type HeadRow = (i64, u64, Hash, u64, u64);
+/// One `session_heads` row: (session, seq, idx, indexed).
+pub(super) type HeadRow = (i64, u64, u64, u64);
 
 /// The full runs a session completes when `added` follows its `pending` records, and its new `indexed`.
 pub(super) fn full_runs(session: i64, indexed: u64, pending: &[u64], added: &[u64], out: &mut Vec<Run>) -> u64 {
@@ -75,10 +75,9 @@ impl Session {
 const RUNS: MultiRow =
     MultiRow { prefix: "INSERT INTO session_index (session, first_seq, idxs)", columns: 3, suffix: "" };
 const HEADS: MultiRow = MultiRow {
-    prefix: "INSERT INTO session_heads (session, seq, leaf_hash, idx, indexed)",
-    columns: 5,
-    suffix: " ON CONFLICT (session) DO UPDATE \
-              SET seq = excluded.seq, leaf_hash = excluded.leaf_hash, idx = excluded.idx, indexed = excluded.indexed",
+    prefix: "INSERT INTO session_heads (session, seq, idx, indexed)",
+    columns: 4,
+    suffix: " ON CONFLICT (session) DO UPDATE SET seq = excluded.seq, idx = excluded.idx, indexed = excluded.indexed",
 };
 
 /// The runs, bound (their index lists moved into the arguments).
@@ -92,10 +91,9 @@ pub(super) fn bind_runs(runs: Vec<Run>) -> Result<Vec<Bound>, StoreError> {
 
 /// The heads, bound.
 pub(super) fn bind_heads(heads: &[HeadRow]) -> Result<Vec<Bound>, StoreError> {
-    HEADS.bind(heads, usize::MAX, |args, (session, seq, hash, idx, indexed)| {
+    HEADS.bind(heads, usize::MAX, |args, (session, seq, idx, indexed)| {
         args.add(*session)?;
         args.add(*seq as i64)?;
-        args.add(hash.to_vec())?;
         args.add(*idx as i64)?;
         args.add(*indexed as i64)
     })
@@ -107,17 +105,23 @@ pub(super) async fn load_sessions(
     conn: &mut SqliteConnection,
     log_id: i64,
 ) -> Result<(super::FastMap<String, Session>, u64), StoreError> {
-    let rows: Vec<(i64, String, i64, Vec<u8>, i64, i64)> = sqlx::query_as(
-        "SELECT s.id, s.name, h.seq, h.leaf_hash, h.idx, h.indexed FROM sessions s \
-           JOIN session_heads h ON h.session = s.id WHERE s.log_id = ?",
+    // Each head's leaf hash is its record's (the heads table does not keep it: see migration 0007).
+    let rows: Vec<(i64, String, i64, i64, i64, Option<i64>, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT s.id, s.name, h.seq, h.idx, h.indexed, r.session, r.leaf_hash FROM sessions s \
+           JOIN session_heads h ON h.session = s.id \
+           LEFT JOIN records r ON r.log_id = s.log_id AND r.idx = h.idx WHERE s.log_id = ?",
     )
     .bind(log_id)
     .fetch_all(&mut *conn)
     .await?;
     let mut names = HashMap::with_capacity(rows.len());
     let mut sessions = super::FastMap::with_capacity_and_hasher(rows.len(), Default::default());
-    for (id, name, seq, hash, idx, indexed) in rows {
-        let hash = hash.try_into().map_err(|_| StoreError::Corrupt("session head is not 32 bytes".into()))?;
+    for (id, name, seq, idx, indexed, owner, hash) in rows {
+        let bad = |what: &str| StoreError::Corrupt(format!("session {name}: its head, leaf {idx}, {what}"));
+        if owner != Some(id) {
+            return Err(bad(if owner.is_none() { "is not in the log" } else { "is another session's record" }));
+        }
+        let hash = hash.and_then(|h| h.try_into().ok()).ok_or_else(|| bad("has no 32-byte leaf hash"))?;
         let (seq, idx, indexed) = (seq as u64, idx as u64, indexed as u64);
         names.insert(id, name.clone());
         sessions.insert(name, Session { id, seq, hash, idx, indexed, pending: Vec::new() });
@@ -163,7 +167,7 @@ impl Writer {
             let mut idxs = Vec::with_capacity(s.pending.len() * 5);
             encode(&s.pending, &mut idxs);
             runs.push(Run { session: s.id, first_seq: s.indexed, idxs });
-            heads.push((s.id, s.seq, s.hash, s.idx, s.indexed + s.pending.len() as u64));
+            heads.push((s.id, s.seq, s.idx, s.indexed + s.pending.len() as u64));
         }
         runs.sort_unstable_by_key(|r| r.session);
         heads.sort_unstable_by_key(|h| h.0);
