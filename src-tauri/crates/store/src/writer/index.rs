@@ -99,6 +99,10 @@ pub(super) fn bind_heads(heads: &[HeadRow]) -> Result<Vec<Bound>, StoreError> {
     })
 }
 
+/// A session as `load_sessions` reads it: id, name, seq, idx, indexed, and the session and leaf hash of the
+/// record at idx (none if there is no such record).
+type LoadedHead = (i64, String, i64, i64, i64, Option<i64>, Option<Vec<u8>>);
+
 /// Every session of a log, by name, with the records not yet in runs read back from `records` at and after
 /// the log's flushed size (fewer than [`FLUSH_EVERY`] plus a batch). Returns them and that size.
 pub(super) async fn load_sessions(
@@ -106,7 +110,7 @@ pub(super) async fn load_sessions(
     log_id: i64,
 ) -> Result<(super::FastMap<String, Session>, u64), StoreError> {
     // Each head's leaf hash is its record's (the heads table does not keep it: see migration 0007).
-    let rows: Vec<(i64, String, i64, i64, i64, Option<i64>, Option<Vec<u8>>)> = sqlx::query_as(
+    let rows: Vec<LoadedHead> = sqlx::query_as(
         "SELECT s.id, s.name, h.seq, h.idx, h.indexed, r.session, r.leaf_hash FROM sessions s \
            JOIN session_heads h ON h.session = s.id \
            LEFT JOIN records r ON r.log_id = s.log_id AND r.idx = h.idx WHERE s.log_id = ?",
