@@ -35,6 +35,8 @@ pub enum StoreError {
     Shredded { tenant: String, session: String },
     #[error("the log writer has stopped")]
     WriterStopped,
+    #[error("starting the log writer: {0}")]
+    Start(std::io::Error),
 }
 
 fn invalid_tenant(name: &str) -> String {

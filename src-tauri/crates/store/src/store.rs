@@ -221,7 +221,14 @@ impl Store {
             .await?;
         let (commands, rx) = mpsc::channel(1024);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(Writer::new(conn, keys, options.max_batch.max(1), stats.clone()).run(rx));
+        let writer = Writer::new(conn, keys, options.max_batch.max(1), stats.clone());
+        // The writer has a thread of its own: on the callers' runtime it waited behind their tasks (appenders
+        // canonicalising records) each time SQLite handed back a statement, and SQLite idled meanwhile.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StoreError::Start)?;
+        std::thread::Builder::new()
+            .name("vargate-log-writer".into())
+            .spawn(move || runtime.block_on(writer.run(rx)))
+            .map_err(StoreError::Start)?;
         Ok(Store { read, commands, known: Arc::default(), session_keys: Arc::default(), stats })
     }
 
