@@ -138,6 +138,8 @@ pub(crate) struct Writer {
     signers: HashMap<String, NoteSigner>,
     /// Tenants' data keys by log origin.
     data_keys: HashMap<String, DataKey>,
+    /// The records of the last committed batch, freed during the next commit.
+    spent: Vec<Vec<Pending>>,
 }
 
 impl Writer {
@@ -155,6 +157,7 @@ impl Writer {
             logs: FastMap::default(),
             signers: HashMap::new(),
             data_keys: HashMap::new(),
+            spent: Vec::new(),
         }
     }
 
@@ -261,8 +264,9 @@ impl Writer {
                     tenants.push(tenant);
                     spent.push(records);
                 }
-                // Freeing a batch's records (three buffers each) takes a while: not on the writer's path.
-                tokio::task::spawn_blocking(move || drop(spent));
+                // Freeing a batch's records (three buffers each) takes a while: done while the next commit
+                // waits for the disk, rather than now, when the appenders just woken need the CPU.
+                self.spent = spent;
                 tenants.dedup();
                 for tenant in tenants {
                     if let Err(e) = self.flush_index(&tenant).await {
@@ -329,7 +333,9 @@ impl Writer {
             insert = next?;
         }
         bound::run(&mut tx, last).await?;
-        tx.commit().await?;
+        // The last batch's records are freed while the commit waits for its fsync.
+        let spent = std::mem::take(&mut self.spent);
+        tokio::join!(tx.commit(), async move { drop(spent) }).0?;
         self.stats.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.stats.records.fetch_add(b.records, std::sync::atomic::Ordering::Relaxed);
 
