@@ -4,6 +4,10 @@
 //! and inclusion proofs. Ratios are against the first million (or the 1M reads) of the same run.
 //! Targets (issue 9): rate at 10M >= 0.8x the rate at 1M; reads must not regress.
 //!
+//! This machine's speed drifts by tens of percent over minutes, so the first and the last million are each
+//! bracketed by appends of the same records to a fresh log (a drift control): the growth ratio is also
+//! printed with each million's rate taken relative to the fresh log's rate around it.
+//!
 //!   VARGATE_GROWTH_RECORDS=10000000 cargo bench -p vargate-store --bench growth
 //!
 //! N defaults to 10M (about 4 GB on disk, in a temporary directory).
@@ -50,6 +54,21 @@ async fn median<F: AsyncFnMut()>(runs: usize, mut f: F) -> Duration {
     }
     d.sort_unstable();
     common::percentile(&d, 0.5)
+}
+
+/// Records a fresh log appends per second (the same records and batches, in a temporary directory): the
+/// machine's speed of the moment, against which a million's rate is compared.
+async fn fresh_rate() -> f64 {
+    const N: u64 = 200_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = common::open(tmp.path(), BATCH as usize).await;
+    let t = Instant::now();
+    for start in (0..N).step_by(BATCH as usize) {
+        store.append_batch("bench", (start..(start + BATCH).min(N)).map(record).collect()).await.unwrap();
+    }
+    let rate = N as f64 / t.elapsed().as_secs_f64();
+    store.close().await;
+    rate
 }
 
 /// Read latencies at the current size, in µs, printed and returned in a fixed order.
@@ -110,9 +129,16 @@ fn main() {
         let mut rng = 0x2545_f491_4f6c_dd1d_u64;
         let (mut size, started) = (0u64, Instant::now());
         let (mut first_rate, mut last_rate, mut at_1m) = (0f64, 0f64, Vec::new());
+        // The fresh log's rate before and after the first and the last million (drift control).
+        let (mut fresh_first, mut fresh_last) = (Vec::new(), Vec::new());
         while size < total {
-            let (t, w, disk, start) = (Instant::now(), written(), on_disk(dir), size);
             let end = (size + MILLION).min(total);
+            let bracketed = size == 0 || end == total;
+            if bracketed {
+                let rate = fresh_rate().await;
+                if size == 0 { fresh_first.push(rate) } else { fresh_last.push(rate) }
+            }
+            let (t, w, disk, start) = (Instant::now(), written(), on_disk(dir), size);
             while size < end {
                 let n = (end - size).min(BATCH);
                 store.append_batch("bench", (size..size + n).map(record).collect()).await.unwrap();
@@ -122,6 +148,10 @@ fn main() {
             let rate = n / t.elapsed().as_secs_f64();
             let per_record = (written() - w) as f64 / n;
             let growth = (on_disk(dir).saturating_sub(disk)) as f64 / n;
+            if bracketed {
+                let after = fresh_rate().await;
+                if start == 0 { fresh_first.push(after) } else { fresh_last.push(after) }
+            }
             if first_rate == 0.0 {
                 first_rate = rate;
             }
@@ -141,6 +171,19 @@ fn main() {
             "growth: {size} records in {:.0} s; rate at the end {last_rate:.0} rec/s = {:.2}x the rate at 1M ({first_rate:.0}); target >= 0.8",
             started.elapsed().as_secs_f64(),
             last_rate / first_rate
+        );
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        // With one million only, its bracket is both the first and the last.
+        let f1 = mean(&fresh_first);
+        let f2 = if fresh_last.is_empty() { f1 } else { mean(&fresh_last) };
+        println!(
+            "growth, drift-controlled: a fresh log appended {:.0} rec/s around the first million ({}) and {:.0} around the last ({}); \
+             relative to those, the rate at the end = {:.2}x the rate at 1M",
+            f1,
+            fresh_first.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", "),
+            f2,
+            fresh_last.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", "),
+            (last_rate / f2) / (first_rate / f1)
         );
         if size > MILLION {
             for ((name, a), (_, b)) in at_1m.iter().zip(&at_end) {
