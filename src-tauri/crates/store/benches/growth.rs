@@ -133,10 +133,14 @@ fn main() {
         let (mut fresh_first, mut fresh_last) = (Vec::new(), Vec::new());
         while size < total {
             let end = (size + MILLION).min(total);
-            let bracketed = size == 0 || end == total;
-            if bracketed {
-                let rate = fresh_rate().await;
-                if size == 0 { fresh_first.push(rate) } else { fresh_last.push(rate) }
+            // The first and the last million are bracketed (with one million only, the first is the last).
+            let mut bracket = match (size == 0, end == total) {
+                (true, _) => Some(&mut fresh_first),
+                (false, true) => Some(&mut fresh_last),
+                (false, false) => None,
+            };
+            if let Some(rates) = bracket.as_mut() {
+                rates.push(fresh_rate().await);
             }
             let (t, w, disk, start) = (Instant::now(), written(), on_disk(dir), size);
             while size < end {
@@ -148,9 +152,8 @@ fn main() {
             let rate = n / t.elapsed().as_secs_f64();
             let per_record = (written() - w) as f64 / n;
             let growth = (on_disk(dir).saturating_sub(disk)) as f64 / n;
-            if bracketed {
-                let after = fresh_rate().await;
-                if start == 0 { fresh_first.push(after) } else { fresh_last.push(after) }
+            if let Some(rates) = bracket {
+                rates.push(fresh_rate().await);
             }
             if first_rate == 0.0 {
                 first_rate = rate;
@@ -173,7 +176,6 @@ fn main() {
             last_rate / first_rate
         );
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        // With one million only, its bracket is both the first and the last.
         let f1 = mean(&fresh_first);
         let f2 = if fresh_last.is_empty() { f1 } else { mean(&fresh_last) };
         println!(
