@@ -5,7 +5,9 @@
 //! clock starts, as the baseline's rows are (what remains is the log's own work: chain positions, leaves,
 //! hashes, the Merkle frontier, session heads and index, group commit). Rounds alternate the three, since the
 //! disk's fsync time wanders by tens of percent between seconds; the ratios printed are medians of each
-//! round's ratio. Target: ratio ≥ 0.9 (issue 9).
+//! round's ratio. Target: ratio ≥ 0.9 (issue 9). Each also prints its CPU time per record (all threads), and
+//! the run what preparing costs on one thread: on two cores, CPU is what separates append_batch from the
+//! baseline (which never canonicalises anything).
 //!
 //!   cargo bench -p vargate-store --bench append [-- --records 200000 --batch 4096 --appenders 32 --rounds 5]
 //!   (--only raw|batch|prepared runs one of them, to profile it)
@@ -58,7 +60,8 @@ fn rows(n: u64, sessions: u64) -> Vec<Row> {
         .collect()
 }
 
-async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> f64 {
+/// Records per second, and CPU µs per record (all threads).
+async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> (f64, f64) {
     // Same schema: let the store create it, then insert directly.
     common::open(dir, batch).await.close().await;
     let mut conn = vargate_store::connect_options(&dir.join("bench.db")).connect().await.unwrap();
@@ -66,7 +69,7 @@ async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> f64 {
         .execute(&mut conn)
         .await
         .unwrap();
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), common::cpu_seconds());
     for (b, chunk) in rows.chunks(batch).enumerate() {
         let mut tx = conn.begin().await.unwrap();
         for (c, sub) in chunk.chunks(32766 / 7).enumerate() {
@@ -88,7 +91,8 @@ async fn baseline(dir: &std::path::Path, rows: &[Row], batch: usize) -> f64 {
         }
         tx.commit().await.unwrap();
     }
-    rows.len() as f64 / start.elapsed().as_secs_f64()
+    let n = rows.len() as f64;
+    (n / start.elapsed().as_secs_f64(), (common::cpu_seconds() - cpu) * 1e6 / n)
 }
 
 async fn group_commit(
@@ -98,7 +102,7 @@ async fn group_commit(
     batch: usize,
     appenders: u64,
     prepared: bool,
-) -> (f64, u64, f64) {
+) -> (f64, f64, u64, f64) {
     let store = common::open(dir, batch).await;
     let per_task = n / appenders;
     let chunk = (2 * batch as u64 / appenders).max(1);
@@ -121,7 +125,7 @@ async fn group_commit(
                 .collect()
         })
         .collect();
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), common::cpu_seconds());
     let tasks: Vec<_> = inputs
         .into_iter()
         .map(|chunks| {
@@ -140,17 +144,34 @@ async fn group_commit(
         t.await.unwrap();
     }
     let rate = (per_task * appenders) as f64 / start.elapsed().as_secs_f64();
+    let cpu = (common::cpu_seconds() - cpu) * 1e6 / (per_task * appenders) as f64;
     let stats = store.stats();
     let commits = stats.commits.load(std::sync::atomic::Ordering::Relaxed);
     let average = stats.records.load(std::sync::atomic::Ordering::Relaxed) as f64 / commits.max(1) as f64;
     assert_eq!(store.size("bench").await.unwrap(), per_task * appenders);
     store.close().await;
-    (rate, commits, average)
+    (rate, cpu, commits, average)
 }
 
 enum Input {
     Records(Vec<vargate_store::NewRecord>),
     Prepared(vargate_store::PreparedBatch),
+}
+
+/// What append_batch adds to append_prepared, on one thread: validating and canonicalising the callers'
+/// records (and dropping them), in µs per record.
+fn prepare_cost(n: u64, sessions: u64, chunk: usize) -> f64 {
+    let records: Vec<_> = (0..n).map(|k| common::record(k, sessions)).collect();
+    let mut chunks = Vec::new();
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        chunks.push(records.by_ref().take(chunk).collect::<Vec<_>>());
+    }
+    let start = Instant::now();
+    let prepared: Vec<_> = chunks.into_iter().map(|c| vargate_store::PreparedBatch::new("bench", c).unwrap()).collect();
+    let micros = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+    assert_eq!(prepared.iter().map(|b| b.len() as u64).sum::<u64>(), n);
+    micros
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -172,32 +193,43 @@ fn main() {
     let rows = rows(n, sessions);
     let avg_leaf = rows.iter().map(|r| r.leaf.len()).sum::<usize>() / rows.len();
     println!("append: {n} records (~{avg_leaf} B leaves, {sessions} sessions), batch {batch}, {appenders} appenders");
+    let chunk = (2 * batch / appenders as usize).max(1);
+    println!(
+        "  preparing (validation, canonical form) on one thread: {:.2} µs/record",
+        prepare_cost(n, sessions, chunk)
+    );
     let (mut batch_ratios, mut prepared_ratios) = (Vec::new(), Vec::new());
     let (mut raw_rates, mut batch_rates, mut prepared_rates) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut raw_cpu, mut batch_cpu, mut prepared_cpu) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let mut line = format!("  round {round}:");
         let base = if runs("raw") {
             let dir = tempfile::tempdir().unwrap();
-            let base = rt.block_on(baseline(dir.path(), &rows, batch));
-            line += &format!(" raw inserts {base:>7.0}/s");
+            let (base, cpu) = rt.block_on(baseline(dir.path(), &rows, batch));
+            line += &format!(" raw inserts {base:>7.0}/s ({cpu:.1} µs CPU)");
             raw_rates.push(base);
+            raw_cpu.push(cpu);
             base
         } else {
             f64::NAN
         };
-        for (prepared, what, ratios, rates) in [
-            (false, "batch", &mut batch_ratios, &mut batch_rates),
-            (true, "prepared", &mut prepared_ratios, &mut prepared_rates),
+        for (prepared, what, ratios, rates, cpus) in [
+            (false, "batch", &mut batch_ratios, &mut batch_rates, &mut batch_cpu),
+            (true, "prepared", &mut prepared_ratios, &mut prepared_rates, &mut prepared_cpu),
         ] {
             if !runs(what) {
                 continue;
             }
             let dir = tempfile::tempdir().unwrap();
-            let (rate, commits, average) =
+            let (rate, cpu, commits, average) =
                 rt.block_on(group_commit(dir.path(), n, sessions, batch, appenders, prepared));
-            line += &format!("   append_{what} {rate:>7.0}/s ({commits} commits of {average:.0}) {:.2}", rate / base);
+            line += &format!(
+                "   append_{what} {rate:>7.0}/s ({commits} commits of {average:.0}, {cpu:.1} µs CPU) {:.2}",
+                rate / base
+            );
             ratios.push(rate / base);
             rates.push(rate);
+            cpus.push(cpu);
         }
         println!("{line}");
     }
@@ -208,5 +240,11 @@ fn main() {
         median(batch_ratios),
         median(prepared_rates),
         median(prepared_ratios),
+    );
+    println!(
+        "append: CPU per record (all threads, medians): raw inserts {:.1} µs; append_batch {:.1} µs; append_prepared {:.1} µs",
+        median(raw_cpu),
+        median(batch_cpu),
+        median(prepared_cpu),
     );
 }

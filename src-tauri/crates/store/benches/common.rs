@@ -46,3 +46,18 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
+
+/// CPU time this process has used so far, all threads, in seconds (Linux: `/proc/self/stat`, in ticks of
+/// 10 ms); `NaN` where that cannot be read.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may contain spaces): utime and stime
+    // are the 14th and 15th of the whole line, the 12th and 13th after the name.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
