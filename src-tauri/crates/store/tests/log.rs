@@ -179,13 +179,25 @@ fn stored_proofs_verify_for_random_sizes() {
 }
 
 /// The store's proofs (from stored subtree hashes) and the in-memory builder (from the leaves alone) are two
-/// independent implementations; they must produce the same file byte for byte.
+/// independent implementations; they must produce the same file byte for byte: for sessions with a record in
+/// every five (their proofs' runs are read in merged spans), one in 97 (runs far apart) and one in two.
 #[tokio::test]
 async fn stored_and_in_memory_proof_files_agree() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    for batch in [1usize, 30, 7, 200, 19] {
-        let recs = (0..batch).map(|i| record(&format!("s{}", i % 5), i as u64)).collect();
+    let mut n = 0u64;
+    for batch in [1usize, 30, 7, 200, 19, 1500, 900] {
+        let recs = (0..batch)
+            .map(|i| {
+                n += 1;
+                let session = match n {
+                    n if n % 97 == 0 => "rare".to_owned(),
+                    n if n > 1000 && n % 2 == 0 => "busy".to_owned(),
+                    _ => format!("s{}", i % 5),
+                };
+                record(&session, i as u64)
+            })
+            .collect();
         store.append_batch("acme", recs).await.unwrap();
     }
     let size = store.size("acme").await.unwrap();
@@ -195,7 +207,7 @@ async fn stored_and_in_memory_proof_files_agree() {
     }
     let origin = store.log("acme").await.unwrap().origin;
     let signer = vargate_proof::NoteSigner::from_seed(&origin, [42u8; 32]).unwrap();
-    for session in ["s0", "s3"] {
+    for session in ["s0", "s3", "rare", "busy"] {
         let stored = store.session_proof("acme", session).await.unwrap();
         let in_memory = vargate_proof::session_proof::build_from_leaves(&leaves, "acme", session, &signer).unwrap();
         assert_eq!(stored, in_memory, "{session}");
