@@ -40,6 +40,20 @@ fn written() -> u64 {
     io.lines().find_map(|l| l.strip_prefix("wchar: ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
+/// The machine's (steal, all) CPU ticks so far, from `/proc/stat`: steal is time the hypervisor ran something
+/// else on a vCPU that had work, so a million with more of it ran on a slower machine.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu "))
+        .map(|l| l.split_whitespace().filter_map(|f| f.parse().ok()).collect())
+        .unwrap_or_default();
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    let all = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), all)
+}
+
 fn on_disk(dir: &std::path::Path) -> u64 {
     ["bench.db", "bench.db-wal"].iter().filter_map(|f| std::fs::metadata(dir.join(f)).ok()).map(|m| m.len()).sum()
 }
@@ -142,7 +156,7 @@ fn main() {
             if let Some(rates) = bracket.as_mut() {
                 rates.push(fresh_rate().await);
             }
-            let (t, w, disk, start) = (Instant::now(), written(), on_disk(dir), size);
+            let (t, w, disk, start, ticks) = (Instant::now(), written(), on_disk(dir), size, cpu_ticks());
             while size < end {
                 let n = (end - size).min(BATCH);
                 store.append_batch("bench", (size..size + n).map(record).collect()).await.unwrap();
@@ -152,6 +166,8 @@ fn main() {
             let rate = n / t.elapsed().as_secs_f64();
             let per_record = (written() - w) as f64 / n;
             let growth = (on_disk(dir).saturating_sub(disk)) as f64 / n;
+            let (steal, all) = cpu_ticks();
+            let steal = 100.0 * steal.saturating_sub(ticks.0) as f64 / all.saturating_sub(ticks.1).max(1) as f64;
             if let Some(rates) = bracket {
                 rates.push(fresh_rate().await);
             }
@@ -160,7 +176,7 @@ fn main() {
             }
             last_rate = rate;
             println!(
-                "  {:>3}M: {rate:>8.0} rec/s ({:.2}x the first million), {per_record:>6.0} B written/record, db+wal {growth:>5.0} B/record, {:.0} s",
+                "  {:>3}M: {rate:>8.0} rec/s ({:.2}x the first million), {per_record:>6.0} B written/record, db+wal {growth:>5.0} B/record, steal {steal:>4.1}%, {:.0} s",
                 size / MILLION,
                 rate / first_rate,
                 started.elapsed().as_secs_f64()
