@@ -107,12 +107,8 @@ async fn group_commit(
     let per_task = n / appenders;
     let chunk = (2 * batch as u64 / appenders).max(1);
     // The inputs are built before the clock starts, as the baseline's rows are (and prepared too, if asked).
-    let inputs: Vec<Vec<Vec<vargate_store::NewRecord>>> = (0..appenders)
-        .map(|t| {
-            let range: Vec<u64> = (t * per_task..(t + 1) * per_task).collect();
-            range.chunks(chunk as usize).map(|c| c.iter().map(|&k| common::record(k, sessions)).collect()).collect()
-        })
-        .collect();
+    let inputs: Vec<Vec<Vec<vargate_store::NewRecord>>> =
+        (0..appenders).map(|t| batches(t * per_task..(t + 1) * per_task, chunk as usize, sessions)).collect();
     let inputs: Vec<Vec<Input>> = inputs
         .into_iter()
         .map(|chunks| {
@@ -153,6 +149,12 @@ async fn group_commit(
     (rate, cpu, commits, average)
 }
 
+/// The records numbered `range`, in batches of `chunk`.
+fn batches(range: std::ops::Range<u64>, chunk: usize, sessions: u64) -> Vec<Vec<vargate_store::NewRecord>> {
+    let numbers: Vec<u64> = range.collect();
+    numbers.chunks(chunk).map(|c| c.iter().map(|&k| common::record(k, sessions)).collect()).collect()
+}
+
 enum Input {
     Records(Vec<vargate_store::NewRecord>),
     Prepared(vargate_store::PreparedBatch),
@@ -161,12 +163,7 @@ enum Input {
 /// What append_batch adds to append_prepared, on one thread: validating and canonicalising the callers'
 /// records (and dropping them), in µs per record.
 fn prepare_cost(n: u64, sessions: u64, chunk: usize) -> f64 {
-    let records: Vec<_> = (0..n).map(|k| common::record(k, sessions)).collect();
-    let mut chunks = Vec::new();
-    let mut records = records.into_iter().peekable();
-    while records.peek().is_some() {
-        chunks.push(records.by_ref().take(chunk).collect::<Vec<_>>());
-    }
+    let chunks = batches(0..n, chunk, sessions);
     let start = Instant::now();
     let prepared: Vec<_> = chunks.into_iter().map(|c| vargate_store::PreparedBatch::new("bench", c).unwrap()).collect();
     let micros = start.elapsed().as_secs_f64() * 1e6 / n as f64;

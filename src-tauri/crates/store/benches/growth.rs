@@ -34,6 +34,13 @@ fn record(i: u64) -> vargate_store::NewRecord {
     r
 }
 
+/// Appends the records numbered `range`, in batches of [`BATCH`].
+async fn append(store: &Store, range: std::ops::Range<u64>) {
+    for start in range.clone().step_by(BATCH as usize) {
+        store.append_batch("bench", (start..(start + BATCH).min(range.end)).map(record).collect()).await.unwrap();
+    }
+}
+
 /// Bytes this process handed to write(2) so far (WAL frames, checkpoints into the database, temp files).
 fn written() -> u64 {
     let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
@@ -77,9 +84,7 @@ async fn fresh_rate() -> f64 {
     let tmp = tempfile::tempdir().unwrap();
     let store = common::open(tmp.path(), BATCH as usize).await;
     let t = Instant::now();
-    for start in (0..N).step_by(BATCH as usize) {
-        store.append_batch("bench", (start..(start + BATCH).min(N)).map(record).collect()).await.unwrap();
-    }
+    append(&store, 0..N).await;
     let rate = N as f64 / t.elapsed().as_secs_f64();
     store.close().await;
     rate
@@ -157,11 +162,8 @@ fn main() {
                 rates.push(fresh_rate().await);
             }
             let (t, w, disk, start, ticks) = (Instant::now(), written(), on_disk(dir), size, cpu_ticks());
-            while size < end {
-                let n = (end - size).min(BATCH);
-                store.append_batch("bench", (size..size + n).map(record).collect()).await.unwrap();
-                size += n;
-            }
+            append(&store, size..end).await;
+            size = end;
             let n = (size - start) as f64;
             let rate = n / t.elapsed().as_secs_f64();
             let per_record = (written() - w) as f64 / n;
