@@ -4,9 +4,12 @@
 //! and inclusion proofs. Ratios are against the first million (or the 1M reads) of the same run.
 //! Targets (issue 9): rate at 10M >= 0.8x the rate at 1M; reads must not regress.
 //!
-//! This machine's speed drifts by tens of percent over minutes, so the first and the last million are each
-//! bracketed by appends of the same records to a fresh log (a drift control): the growth ratio is also
-//! printed with each million's rate taken relative to the fresh log's rate around it.
+//! This machine's speed drifts by tens of percent over minutes (and its disk slows after gigabytes written),
+//! so the last million is also measured against a fresh log's first million at the same moments: a batch to
+//! the big log, then the same-numbered batch of the first million to a fresh log (alternating which goes
+//! first), each timed alone. That ratio is the growth target's measure with the machine's drift taken out.
+//! The first million is run the same way, as a calibration: two fresh logs side by side should match, and
+//! both of the big log's millions are then measured alike (each shares the disk with a second log).
 //!
 //!   VARGATE_GROWTH_RECORDS=10000000 cargo bench -p vargate-store --bench growth
 //!
@@ -77,17 +80,42 @@ async fn median<F: AsyncFnMut()>(runs: usize, mut f: F) -> Duration {
     common::percentile(&d, 0.5)
 }
 
-/// Records a fresh log appends per second (the same records and batches, in a temporary directory): the
-/// machine's speed of the moment, against which a million's rate is compared.
-async fn fresh_rate() -> f64 {
-    const N: u64 = 200_000;
-    let tmp = tempfile::tempdir().unwrap();
-    let store = common::open(tmp.path(), BATCH as usize).await;
-    let t = Instant::now();
-    append(&store, 0..N).await;
-    let rate = N as f64 / t.elapsed().as_secs_f64();
-    store.close().await;
-    rate
+/// One side of an interleaved run: a log, the records it is given, and what that took.
+struct Side<'a> {
+    store: &'a Store,
+    range: std::ops::Range<u64>,
+    time: Duration,
+    written: u64,
+}
+
+impl Side<'_> {
+    /// Appends the `k`th batch of the side's records, timing it and counting the bytes it wrote.
+    async fn batch(&mut self, k: u64) {
+        let start = self.range.start + k * BATCH;
+        let (t, w) = (Instant::now(), written());
+        append(self.store, start..(start + BATCH).min(self.range.end)).await;
+        self.time += t.elapsed();
+        self.written += written() - w;
+    }
+
+    fn rate(&self) -> f64 {
+        (self.range.end - self.range.start) as f64 / self.time.as_secs_f64()
+    }
+}
+
+/// Appends `a.range` and `b.range` (of equal length) batch by batch in turn, alternating which goes first,
+/// so that both run on the machine of the same moments.
+async fn interleaved(a: &mut Side<'_>, b: &mut Side<'_>) {
+    let batches = (a.range.end - a.range.start).div_ceil(BATCH);
+    for k in 0..batches {
+        if k % 2 == 0 {
+            a.batch(k).await;
+            b.batch(k).await;
+        } else {
+            b.batch(k).await;
+            a.batch(k).await;
+        }
+    }
 }
 
 /// Read latencies at the current size, in µs, printed and returned in a fixed order.
@@ -148,31 +176,33 @@ fn main() {
         let mut rng = 0x2545_f491_4f6c_dd1d_u64;
         let (mut size, started) = (0u64, Instant::now());
         let (mut first_rate, mut last_rate, mut at_1m) = (0f64, 0f64, Vec::new());
-        // The fresh log's rate before and after the first and the last million (drift control).
-        let (mut fresh_first, mut fresh_last) = (Vec::new(), Vec::new());
+        // A fresh log's first million, appended interleaved with the big log's first (a calibration: the two
+        // should run at the same rate) and with its last: (rate, bytes written per record) each.
+        let mut controls = Vec::new();
         while size < total {
             let end = (size + MILLION).min(total);
-            // The first and the last million are bracketed (with one million only, the first is the last).
-            let mut bracket = match (size == 0, end == total) {
-                (true, _) => Some(&mut fresh_first),
-                (false, true) => Some(&mut fresh_last),
-                (false, false) => None,
-            };
-            if let Some(rates) = bracket.as_mut() {
-                rates.push(fresh_rate().await);
-            }
             let (t, w, disk, start, ticks) = (Instant::now(), written(), on_disk(dir), size, cpu_ticks());
-            append(&store, size..end).await;
+            let (rate, per_record) = if size == 0 || end == total {
+                let control = tempfile::tempdir().unwrap();
+                let fresh = common::open(control.path(), BATCH as usize).await;
+                let mut big = Side { store: &store, range: size..end, time: Duration::ZERO, written: 0 };
+                let mut new = Side { store: &fresh, range: 0..end - size, time: Duration::ZERO, written: 0 };
+                interleaved(&mut big, &mut new).await;
+                let n = (end - size) as f64;
+                controls.push((new.rate(), new.written as f64 / n));
+                let rates = (big.rate(), big.written as f64 / n);
+                fresh.close().await;
+                rates
+            } else {
+                append(&store, size..end).await;
+                let n = (end - size) as f64;
+                (n / t.elapsed().as_secs_f64(), (written() - w) as f64 / n)
+            };
             size = end;
             let n = (size - start) as f64;
-            let rate = n / t.elapsed().as_secs_f64();
-            let per_record = (written() - w) as f64 / n;
             let growth = (on_disk(dir).saturating_sub(disk)) as f64 / n;
             let (steal, all) = cpu_ticks();
             let steal = 100.0 * steal.saturating_sub(ticks.0) as f64 / all.saturating_sub(ticks.1).max(1) as f64;
-            if let Some(rates) = bracket {
-                rates.push(fresh_rate().await);
-            }
             if first_rate == 0.0 {
                 first_rate = rate;
             }
@@ -183,6 +213,11 @@ fn main() {
                 rate / first_rate,
                 started.elapsed().as_secs_f64()
             );
+            if let Some((rate, per_record)) = controls.last().filter(|_| size == MILLION || size == total) {
+                println!(
+                    "        a fresh log's first million, interleaved with it: {rate:>8.0} rec/s, {per_record:>6.0} B written/record"
+                );
+            }
             if size == MILLION {
                 at_1m = reads(&store, size, &mut rng).await;
             }
@@ -193,18 +228,14 @@ fn main() {
             started.elapsed().as_secs_f64(),
             last_rate / first_rate
         );
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let f1 = mean(&fresh_first);
-        let f2 = if fresh_last.is_empty() { f1 } else { mean(&fresh_last) };
-        println!(
-            "growth, drift-controlled: a fresh log appended {:.0} rec/s around the first million ({}) and {:.0} around the last ({}); \
-             relative to those, the rate at the end = {:.2}x the rate at 1M",
-            f1,
-            fresh_first.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", "),
-            f2,
-            fresh_last.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", "),
-            (last_rate / f2) / (first_rate / f1)
-        );
+        if let [(calibration, _), .., (last_fresh, _)] = controls[..] {
+            println!(
+                "growth, at the same moments: the last million {last_rate:.0} rec/s = {:.2}x a fresh log's first million ({last_fresh:.0} rec/s, interleaved batch by batch); target >= 0.8; \
+                 calibration: the first million {first_rate:.0} rec/s = {:.2}x a fresh log's interleaved with it ({calibration:.0})",
+                last_rate / last_fresh,
+                first_rate / calibration
+            );
+        }
         if size > MILLION {
             for ((name, a), (_, b)) in at_1m.iter().zip(&at_end) {
                 println!("  {name:<30} at 1M {a:>10.0} µs, at {size}: {b:>10.0} µs ({:.2}x)", b / a);
