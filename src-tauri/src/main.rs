@@ -8,5 +8,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     vargate_desktop::run();
 }

@@ -35,6 +35,7 @@ use std::process::ExitCode;
 use vargate_store::Store;
 
 fn main() -> ExitCode {
+    vargate_store::memory::avoid_transparent_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARGATE_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

@@ -70,6 +70,7 @@ fn micros(d: Duration) -> f64 {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let mut decisions = 5000usize;
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--decisions") {

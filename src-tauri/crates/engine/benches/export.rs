@@ -52,6 +52,7 @@ fn event(session: &str, i: usize) -> NewRecord {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let events = arg("--events", 10_000);
     let others = arg("--others", 3);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -54,6 +54,7 @@ async fn all_records(store: &Store, session: &str) -> Vec<NewRecord> {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let events = arg("--events", 60_000);
     let rounds = arg("--rounds", 5);
     let only = std::env::args().skip_while(|a| a != "--path").nth(1);

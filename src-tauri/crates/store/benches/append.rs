@@ -232,6 +232,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let n: u64 = common::arg("--records", 200_000);
     let batch: usize = common::arg("--batch", 4096);
     // Enough appenders that twice the batch size is in flight, so the writer finds full batches waiting, as

@@ -160,6 +160,7 @@ fn next(state: &mut u64) -> u64 {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let total: u64 = std::env::var("VARGATE_GROWTH_RECORDS")
         .ok()
         .map(|v| v.parse().expect("VARGATE_GROWTH_RECORDS"))

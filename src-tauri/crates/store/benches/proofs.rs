@@ -46,6 +46,7 @@ async fn grow(store: &vargate_store::Store, target: u64) {
 }
 
 fn main() {
+    vargate_store::memory::avoid_transparent_huge_pages();
     let sizes: String = common::arg("--sizes", "1000000,10000000".to_owned());
     let samples: usize = common::arg("--samples", 2000);
     let keep: Option<String> = common::arg("--dir", String::new()).into();

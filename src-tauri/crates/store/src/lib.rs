@@ -13,6 +13,7 @@ mod approvals;
 mod error;
 pub mod integrity;
 pub mod keychain;
+pub mod memory;
 mod proofs;
 mod seal;
 mod sessions;
