@@ -18,6 +18,8 @@ mod proofs;
 mod seal;
 mod sessions;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod timeline;
 mod tree;
 mod writer;

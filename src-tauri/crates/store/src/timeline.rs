@@ -217,8 +217,7 @@ pub struct SessionFacets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keychain::FixedKey;
-    use crate::store::{NewRecord, StoreOptions};
+    use crate::store::NewRecord;
     use serde_json::json;
 
     fn record(kind: &str, ts: &str, n: u64) -> NewRecord {
@@ -236,11 +235,7 @@ mod tests {
     /// any RFC 3339 form (offsets and fractions compare as instants).
     #[tokio::test]
     async fn recent_decisions_are_read_by_time_through_their_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let store =
-            Store::open(&dir.path().join("log.db"), std::sync::Arc::new(FixedKey([7; 32])), StoreOptions::default())
-                .await
-                .unwrap();
+        let (_dir, store) = crate::test_support::temp_store().await;
         let records = vec![
             record(DECISION_KIND, "2026-11-24T09:59:59Z", 0),    // before the window
             record("agent.tool_use", "2026-11-25T10:00:00Z", 1), // not a decision
@@ -260,12 +255,7 @@ mod tests {
         assert_eq!(newest[0][0], 2, "a limit keeps the newest");
         assert!(store.recent_decisions("nobody", since, &paths, 10).await.unwrap().is_empty());
         assert!(RECENT_DECISIONS.contains(&format!("\"type\":\"{DECISION_KIND}\"")));
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {RECENT_DECISIONS}")))
-                .fetch_all(&store.read)
-                .await
-                .unwrap();
-        let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        let plan = crate::test_support::query_plan(&store, RECENT_DECISIONS).await;
         assert!(plan.iter().any(|p| p.contains("USING INDEX records_decisions_by_time")), "{plan:?}");
         assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE FOR ORDER BY")), "no sort of the records: {plan:?}");
     }

@@ -263,16 +263,9 @@ mod tests {
     /// hashes in that order.
     #[tokio::test]
     async fn long_spans_are_read_in_key_order_without_a_sort() {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = std::sync::Arc::new(crate::FixedKey([7; 32]));
-        let store = crate::Store::open(&dir.path().join("log.db"), keys, crate::StoreOptions::default()).await.unwrap();
+        let (_dir, store) = crate::test_support::temp_store().await;
         for sql in [LEAF_SPAN_SQL, NODE_SPAN_SQL] {
-            let plan: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                    .fetch_all(&store.read)
-                    .await
-                    .unwrap();
-            let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+            let plan = crate::test_support::query_plan(&store, sql).await;
             assert!(plan.iter().any(|p| p.contains("USING PRIMARY KEY")), "{plan:?}");
             assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "no sort: {plan:?}");
         }
