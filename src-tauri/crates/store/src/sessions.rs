@@ -191,7 +191,65 @@ pub(crate) async fn all(
     len: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
     let idxs = indices(conn, log_id, head, 0..len).await?;
-    fetch(conn, log_id, head, 0, &idxs, &ANY, -1).await
+    let mut out = Vec::with_capacity(idxs.len());
+    for part in idxs.chunks(1 << 16) {
+        let first_seq = out.len() as u64;
+        let dense = match (part.first(), part.last()) {
+            (Some(first), Some(last)) => last - first < DENSE * part.len() as u64,
+            _ => false,
+        };
+        out.extend(match dense {
+            true => scan(conn, log_id, head, first_seq, part).await?,
+            false => fetch(conn, log_id, head, first_seq, part, &ANY, -1).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// A run of a session's records that holds at least one in this many of the log's records is read by a range
+/// scan ([`SCAN_SQL`]) rather than looked up one by one ([`FETCH_SQL`]): a page holds about twenty records, so
+/// at this density the scan reads nearly the same pages, in order, and nothing needs sorting (a dense
+/// session's proof at 1M records read its 100k records in half the time).
+const DENSE: u64 = 16;
+
+/// The session's records with leaf indices in `?2..=?3`, in order: the primary key's order, no sort.
+const SCAN_SQL: &str = "\
+    SELECT idx, seq, leaf FROM records WHERE log_id = ?1 AND idx >= ?2 AND idx <= ?3 AND session = ?4 ORDER BY idx";
+
+/// The records at `idxs` (the session's seqs from `first_seq` on, in order) by one range scan, checked to be
+/// exactly those: a record of the session that its index misses fails the read as a damaged index does.
+async fn scan(
+    conn: &mut SqliteConnection,
+    log_id: i64,
+    head: &Head,
+    first_seq: u64,
+    idxs: &[u64],
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let (Some(first), Some(last)) = (idxs.first(), idxs.last()) else { return Ok(Vec::new()) };
+    let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(SCAN_SQL)
+        .bind(log_id)
+        .bind(*first as i64)
+        .bind(*last as i64)
+        .bind(head.id)
+        .fetch_all(&mut *conn)
+        .await?;
+    if rows.len() != idxs.len() {
+        return Err(StoreError::Corrupt(format!(
+            "session {}: {} records between leaves {first} and {last}, its index holds {}",
+            head.id,
+            rows.len(),
+            idxs.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (n, ((idx, seq, leaf), want)) in rows.into_iter().zip(idxs).enumerate() {
+        let expected = first_seq + n as u64;
+        if idx as u64 != *want || seq as u64 != expected {
+            return Err(StoreError::Corrupt(format!("leaf {idx} is not record {expected} of its session")));
+        }
+        out.push((idx as u64, leaf));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

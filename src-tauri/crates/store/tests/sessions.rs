@@ -130,7 +130,7 @@ async fn the_session_index_flushes_and_restarts_from_the_flush() {
 
 /// The check recomputes the interned sessions, the `prev_idx` links, the heads and their index counts and the
 /// index runs: damage to any of them (done here behind the triggers' back) is found, and a read through a
-/// damaged run fails instead of showing another record. A head that points at another session's record, or
+/// damaged run, or of a session whose records moved, fails instead of showing another record. A head that points at another session's record, or
 /// at none, also stops the writer (it takes each head's leaf hash from that record): appends fail, saying so.
 #[tokio::test]
 async fn the_check_finds_damaged_links_heads_and_index_runs() {
@@ -170,6 +170,11 @@ async fn the_check_finds_damaged_links_heads_and_index_runs() {
         assert!(matches!(err, vargate_store::StoreError::Corrupt(_)), "{damage}: {err}");
         if damage.contains("session_index") {
             assert!(store.timeline("acme", "a", &TimelineFilter::default()).await.is_err(), "{damage}");
+        }
+        if damage.contains("session_index") || damage.starts_with("UPDATE records SET session") {
+            // A whole session's read (proofs, packs) scans a dense session's records by range: it fails too.
+            let err = store.session_proof("acme", "a").await.expect_err(damage);
+            assert!(matches!(err, vargate_store::StoreError::Corrupt(_)), "{damage}: {err}");
         }
         if damage.starts_with("UPDATE session_heads SET idx =") {
             let err = match store.append("acme", record("a", 0)).await {
