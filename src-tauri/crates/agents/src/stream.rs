@@ -9,7 +9,7 @@ use crate::events::{EventKind, SessionEvent, StopReason};
 use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _};
 use reqwest::Method;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -227,7 +227,8 @@ async fn follow(
 /// reconnect backfills only from there instead of the whole history).
 #[derive(Debug, Default)]
 struct Progress {
-    seen: HashSet<String>,
+    /// Hashed with foldhash (randomly seeded): one insert per event, and SipHash was 1.5% of ingest's CPU.
+    seen: foldhash::HashSet<String>,
     last_processed_at: Option<String>,
     delivered: u64,
 }
@@ -321,7 +322,10 @@ async fn deliver(
                 return None;
             }
             if let Some(at) = e.processed_at() {
-                progress.last_processed_at = Some(at.to_owned());
+                // One buffer, overwritten: this runs for every event.
+                let last = progress.last_processed_at.get_or_insert_with(String::new);
+                last.clear();
+                last.push_str(at);
             }
             match e.kind {
                 EventKind::Terminated => Some(WatchEnd::Terminated),

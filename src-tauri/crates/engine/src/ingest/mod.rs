@@ -210,7 +210,11 @@ struct SessionState {
 impl SessionState {
     /// The session's state from what the log holds of it, and the ids of the events recorded (for the
     /// preparer, which de-duplicates).
-    async fn load(store: &Store, tenant: &str, session_id: &str) -> Result<(Self, HashSet<String>), IngestError> {
+    async fn load(
+        store: &Store,
+        tenant: &str,
+        session_id: &str,
+    ) -> Result<(Self, foldhash::HashSet<String>), IngestError> {
         let mut state = SessionState {
             tenant: tenant.to_owned(),
             session_id: session_id.to_owned(),
@@ -223,7 +227,7 @@ impl SessionState {
             new_holds: Vec::new(),
             tokens_recorded: 0,
         };
-        let mut recorded = HashSet::new();
+        let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
         loop {
             let page = match store.timeline(tenant, session_id, &filter).await {

@@ -6,7 +6,6 @@
 use super::{GARBLED, now};
 use crate::redact::redact_event;
 use serde_json::{Value, json};
-use std::collections::HashSet;
 use tokio::sync::mpsc;
 use vargate_agents::events::{EventKind, SessionEvent};
 use vargate_agents::stream::StreamItem;
@@ -53,8 +52,8 @@ pub(super) struct Preparer {
     pub store: Store,
     pub tenant: String,
     pub session_id: String,
-    /// Event ids already in the log or prepared for it.
-    pub recorded: HashSet<String>,
+    /// Event ids already in the log or prepared for it (foldhash, as the watcher's: one insert per event).
+    pub recorded: foldhash::HashSet<String>,
     /// Records prepared so far (numbers garbled frames, whose sealed originals are bound to their place).
     pub prepared: u64,
 }
@@ -127,7 +126,10 @@ impl Preparer {
                         _ => Value::Object(raw),
                     };
                     // The sealed original is bound to the event's id (or, lacking one, its place and time).
-                    let aad = id.clone().unwrap_or_else(|| format!("{kind_name}@{ts}"));
+                    let aad = match &id {
+                        Some(id) => std::borrow::Cow::Borrowed(id.as_str()),
+                        None => std::borrow::Cow::Owned(format!("{kind_name}@{ts}")),
+                    };
                     let payload = redact_event(&self.store, &self.tenant, &self.session_id, &aad, payload).await;
                     records.push(self.record(&kind_name, ts.clone(), payload));
                     events.push(EventMeta { id, kind, ts, position: records.len() - 1, tokens });
