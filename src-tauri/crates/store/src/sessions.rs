@@ -195,7 +195,8 @@ pub(crate) async fn all(
     for part in idxs.chunks(1 << 16) {
         let first_seq = out.len() as u64;
         let dense = match (part.first(), part.last()) {
-            (Some(first), Some(last)) => last - first < DENSE * part.len() as u64,
+            // A damaged index may list leaves out of order: no overflow, and the scan then fails its check.
+            (Some(first), Some(last)) => last.saturating_sub(*first) < DENSE * part.len() as u64,
             _ => false,
         };
         out.extend(match dense {
