@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse as _, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -201,7 +202,7 @@ pub async fn list(
     State(sh): State<Arc<Shared>>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> SimResult<Json<Value>> {
+) -> SimResult<Response> {
     let q = Query::parse(q.as_deref());
     let types = q.all("types");
     let gt = time_bound(&q, "created_at[gt]")?;
@@ -225,13 +226,22 @@ pub async fn list(
             lt.is_none_or(|b| t.is_some_and(|t| t < b)) && lte.is_none_or(|b| t.is_some_and(|t| t <= b))
         });
         let window = events.get(lo..hi.max(lo)).unwrap_or_default();
-        let items: Vec<&Value> = window
+        let items: Vec<&Arc<Value>> = window
             .iter()
-            .map(|e| &**e)
             .filter(|e| types.is_empty() || type_of(e).is_some_and(|t| types.contains(&t)))
             .collect();
+        // The page shares the stored events (no copy of each, as building a `Value` of the page needed); they
+        // are written out once the lock is released.
         let page = paginate(&items, &q, order, 1000)?;
-        (page.data.into_iter().cloned().collect::<Vec<Value>>(), page.next_page)
+        (page.data.into_iter().map(Arc::clone).collect::<Vec<Arc<Value>>>(), page.next_page)
     };
-    Ok(Json(json!({"data": page.0, "next_page": page.1})))
+    let data: Vec<&Value> = page.0.iter().map(|e| &**e).collect();
+    Ok(Json(EventPage { data, next_page: page.1 }).into_response())
+}
+
+/// A page of `GET /v1/sessions/{id}/events`.
+#[derive(serde::Serialize)]
+struct EventPage<'a> {
+    data: Vec<&'a Value>,
+    next_page: Option<String>,
 }
