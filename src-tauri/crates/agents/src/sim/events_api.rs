@@ -198,11 +198,7 @@ fn act(rec: &mut SessionRecord, ev: &Value) -> Option<Input> {
     }
 }
 
-pub async fn list(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> SimResult<Response> {
+pub async fn list(State(sh): State<Arc<Shared>>, Path(id): Path<String>, RawQuery(q): RawQuery) -> SimResult<Response> {
     let q = Query::parse(q.as_deref());
     let types = q.all("types");
     let gt = time_bound(&q, "created_at[gt]")?;
@@ -226,10 +222,8 @@ pub async fn list(
             lt.is_none_or(|b| t.is_some_and(|t| t < b)) && lte.is_none_or(|b| t.is_some_and(|t| t <= b))
         });
         let window = events.get(lo..hi.max(lo)).unwrap_or_default();
-        let items: Vec<&Arc<Value>> = window
-            .iter()
-            .filter(|e| types.is_empty() || type_of(e).is_some_and(|t| types.contains(&t)))
-            .collect();
+        let items: Vec<&Arc<Value>> =
+            window.iter().filter(|e| types.is_empty() || type_of(e).is_some_and(|t| types.contains(&t))).collect();
         // The page shares the stored events (no copy of each, as building a `Value` of the page needed); they
         // are written out once the lock is released.
         let page = paginate(&items, &q, order, 1000)?;

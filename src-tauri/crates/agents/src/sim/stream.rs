@@ -23,16 +23,23 @@ use super::state::Shared;
 /// One SSE frame.
 pub fn frame(event: &str, data: &Value) -> Bytes {
     let mut out = Vec::with_capacity(event.len() + 256);
+    write_frame(&mut out, event, data);
+    Bytes::from(out)
+}
+
+/// Appends one SSE frame to `out`.
+fn write_frame(out: &mut Vec<u8>, event: &str, data: &Value) {
     out.extend_from_slice(b"event: ");
     out.extend_from_slice(event.as_bytes());
     out.extend_from_slice(b"\ndata: ");
     // A `Value` always serialises (its keys are strings); written straight into the frame, not formatted.
-    if serde_json::to_writer(&mut out, data).is_err() {
-        return Bytes::from(format!("event: {event}\ndata: {data}\n\n"));
-    }
+    let _ = serde_json::to_writer(&mut *out, data);
     out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
 }
+
+/// Most bytes of frames sent to the body in one piece: the events already waiting are framed together, as a
+/// busy server's writes carry several (one piece per event cost a channel send and a body poll each).
+const PIECE: usize = 64 * 1024;
 
 pub async fn stream(
     State(sh): State<Arc<Shared>>,
@@ -101,32 +108,47 @@ async fn pump(
             }
             ev = live.recv() => ev,
         };
-        let ev = match ev {
-            Ok(ev) => ev,
-            // A consumer too slow for the live buffer loses its connection rather than events: skipping
-            // silently would make the stream lie, while a closed stream makes clients reconnect and
-            // backfill from the history, as they must with the real API.
-            Err(broadcast::error::RecvError::Lagged(_)) => return,
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        let kind = type_of(&ev).unwrap_or("unknown").to_owned();
-        let wanted = match kind.as_str() {
-            "agent.message" => previews.message,
-            "agent.thinking" => previews.thinking,
-            _ => false,
-        };
-        if wanted {
-            for f in preview_frames(&kind, &ev) {
-                if tx.send(Ok(f)).await.is_err() {
-                    return;
+        let mut piece = Vec::with_capacity(4096);
+        let mut next = Some(ev);
+        let mut end = false;
+        while let Some(ev) = next.take() {
+            let ev = match ev {
+                Ok(ev) => ev,
+                // A consumer too slow for the live buffer loses its connection rather than events: skipping
+                // silently would make the stream lie, while a closed stream makes clients reconnect and
+                // backfill from the history, as they must with the real API.
+                Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => {
+                    end = true;
+                    break;
+                }
+            };
+            let kind = type_of(&ev).unwrap_or("unknown");
+            let wanted = match kind {
+                "agent.message" => previews.message,
+                "agent.thinking" => previews.thinking,
+                _ => false,
+            };
+            if wanted {
+                for f in preview_frames(kind, &ev) {
+                    piece.extend_from_slice(&f);
                 }
             }
+            write_frame(&mut piece, kind, &ev);
+            sent += 1;
+            if kind == "session.deleted" || drop_after.is_some_and(|n| sent >= n) {
+                end = true;
+                break;
+            }
+            if piece.len() < PIECE {
+                next = match live.try_recv() {
+                    Ok(ev) => Some(Ok(ev)),
+                    Err(broadcast::error::TryRecvError::Empty) => None,
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(broadcast::error::RecvError::Lagged(n))),
+                    Err(broadcast::error::TryRecvError::Closed) => Some(Err(broadcast::error::RecvError::Closed)),
+                };
+            }
         }
-        if tx.send(Ok(frame(&kind, &ev))).await.is_err() || kind == "session.deleted" {
-            return;
-        }
-        sent += 1;
-        if drop_after.is_some_and(|n| sent >= n) {
+        if (!piece.is_empty() && tx.send(Ok(Bytes::from(piece))).await.is_err()) || end {
             return;
         }
     }
