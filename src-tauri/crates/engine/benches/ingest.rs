@@ -10,13 +10,16 @@
 //!
 //!   cargo bench -p vargate-engine --bench ingest [-- --events 60000] [--rounds 5] [--path sse|backfill] [--sim-only 1]
 //!
-//! The simulator runs in the same process and shares the two cores; `--sim-only 1` times it alone.
+//! The simulator runs in the same process and shares the two cores; `--sim-only 1` times it alone. Each round
+//! also prints the CPU its threads used per event while ingesting (async workers, simulator included; the
+//! log's writer; SQLite), to show where an event's cost goes.
 
 // The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -109,7 +112,8 @@ fn run(events: usize, backfill: bool, rounds: usize) {
                 println!("simulator alone: {events} events in {:?}", start.elapsed());
                 continue;
             }
-            let (ingest_rate, recorded, live, history) = ingest(&client, &session.id, backfill, steps).await;
+            let Ingested { rate: ingest_rate, recorded, live, history, cpu } =
+                ingest(&client, &session.id, backfill, steps).await;
             let n = recorded.len();
             let dir = tempfile::tempdir().unwrap();
             let raw = store(dir.path()).await;
@@ -125,6 +129,7 @@ fn run(events: usize, backfill: bool, rounds: usize) {
                 "ingest ({path}) round {round}: {n} events into the durable log ({live} over SSE, {history} from the history): {ingest_rate:.0} events/s; raw append of the same records {raw_rate:.0} records/s; ratio {:.2}",
                 ingest_rate / raw_rate
             );
+            println!("           CPU µs per event while ingesting, by thread: {cpu}");
             ratios.push(ingest_rate / raw_rate);
         }
         if !ratios.is_empty() {
@@ -144,9 +149,41 @@ fn go() -> serde_json::Value {
     json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})
 }
 
-/// Ingests one turn of `session` into a fresh log, attached before the turn (SSE) or after it (backfill):
-/// the rate until every event is durable, the records as logged, and how many came by which path.
-async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) -> (f64, Vec<NewRecord>, u64, u64) {
+/// What one ingest measured.
+struct Ingested {
+    /// Events per second until every event was durable.
+    rate: f64,
+    /// The records as logged.
+    recorded: Vec<NewRecord>,
+    /// Events that came over the live stream and from the history.
+    live: u64,
+    history: u64,
+    /// CPU µs per event of each kind of thread while it ran (`name µs, …`).
+    cpu: String,
+}
+
+/// CPU seconds this process's threads have used, summed by thread name (Linux's /proc; names are cut at 15
+/// bytes: `tokio-rt-worker` runs the async tasks, simulator included, `vargate-log-wri` is the log's writer,
+/// `sqlx-sqlite-wor` SQLite).
+fn cpu_by_thread() -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return by_name };
+    for task in tasks.flatten() {
+        let (Ok(stat), Ok(name)) =
+            (std::fs::read_to_string(task.path().join("stat")), std::fs::read_to_string(task.path().join("comm")))
+        else {
+            continue;
+        };
+        // utime and stime, in clock ticks (100 a second), are the 12th and 13th fields after the name.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum());
+        *by_name.entry(name.trim().to_owned()).or_insert(0.0) += ticks / 100.0;
+    }
+    by_name
+}
+
+/// Ingests one turn of `session` into a fresh log, attached before the turn (SSE) or after it (backfill).
+async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) -> Ingested {
     let dir = tempfile::tempdir().unwrap();
     let log = store(dir.path()).await;
     let counters = Arc::new(WatchCounters::default());
@@ -155,6 +192,7 @@ async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) ->
         let (client, log, id) = (client.clone(), log.clone(), session.to_owned());
         tokio::spawn(async move { ingest_session(&client, &log, "bench", &id, &FailClosed, &options).await.unwrap() })
     };
+    let cpu_before = cpu_by_thread();
     let (task, start) = if backfill {
         client.send_events(session, &[go()]).await.unwrap();
         wait_idle(client, session).await;
@@ -175,13 +213,21 @@ async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) ->
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let elapsed = start.elapsed();
+    let expected_f = expected as f64;
+    let cpu: Vec<String> = cpu_by_thread()
+        .iter()
+        .filter_map(|(name, t)| {
+            let us = (t - cpu_before.get(name).copied().unwrap_or(0.0)) * 1e6 / expected_f;
+            (us >= 0.05).then(|| format!("{name} {us:.1}"))
+        })
+        .collect();
     task.abort();
     let recorded = all_records(&log, session).await;
     assert_eq!(recorded.len() as u64, expected, "the scenario's event count changed");
     assert_eq!(recorded.last().map(|r| r.kind.as_str()), Some("session.status_idle"));
     log.close().await;
     let (live, history) = (counters.live.load(Ordering::Relaxed), counters.backfill.load(Ordering::Relaxed));
-    (expected as f64 / elapsed.as_secs_f64(), recorded, live, history)
+    Ingested { rate: expected_f / elapsed.as_secs_f64(), recorded, live, history, cpu: cpu.join(", ") }
 }
 
 async fn wait_idle(client: &Client, session: &str) {
