@@ -98,7 +98,7 @@ pub fn to_canonical(value: &Value) -> Result<Vec<u8>, NonFinite> {
 /// character at or above U+E000 (UTF-8 lead byte 0xEE and up), where surrogate pairs sort differently; only
 /// then is the (slower) UTF-16 comparison needed.
 fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
-    if a.bytes().chain(b.bytes()).all(|c| c < 0xEE) { a.cmp(b) } else { a.encode_utf16().cmp(b.encode_utf16()) }
+    if has_high_character(a) || has_high_character(b) { a.encode_utf16().cmp(b.encode_utf16()) } else { a.cmp(b) }
 }
 
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
