@@ -158,20 +158,16 @@ fn plan(spans: &[[u64; 3]], most: u64, long: u64) -> Vec<Read> {
             let piece = [level, at, end.min(at + most)];
             let len = piece[2] - at;
             at = piece[2];
-            if len < long && together_len + len <= most {
+            // The short ones gathered so far go out before a long piece, or when this one would not fit.
+            if (len >= long || together_len + len > most) && !together.is_empty() {
+                reads.push(Read::Together(std::mem::take(&mut together)));
+                together_len = 0;
+            }
+            if len >= long {
+                reads.push(Read::Span(piece));
+            } else {
                 together.push(piece);
                 together_len += len;
-                continue;
-            }
-            if !together.is_empty() {
-                reads.push(Read::Together(std::mem::take(&mut together)));
-            }
-            together_len = 0;
-            if len < long {
-                together.push(piece);
-                together_len = len;
-            } else {
-                reads.push(Read::Span(piece));
             }
         }
     }
