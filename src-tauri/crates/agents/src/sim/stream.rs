@@ -129,9 +129,7 @@ async fn pump(
                 _ => false,
             };
             if wanted {
-                for f in preview_frames(kind, &ev) {
-                    piece.extend_from_slice(&f);
-                }
+                write_previews(&mut piece, kind, &ev);
             }
             write_frame(&mut piece, kind, &ev);
             sent += 1;
@@ -154,18 +152,17 @@ async fn pump(
     }
 }
 
-/// `event_start` then one `event_delta` per word of each text block, previewing a buffered `agent.message`
+/// Appends `event_start` then one `event_delta` per word of each text block, previewing a buffered `agent.message`
 /// (an `agent.thinking` preview is the `event_start` alone: it has no content).
-fn preview_frames(kind: &str, ev: &Value) -> Vec<Bytes> {
+fn write_previews(out: &mut Vec<u8>, kind: &str, ev: &Value) {
     let id = ev["id"].as_str().unwrap_or("");
-    let mut out = vec![frame("event_start", &json!({"type": "event_start", "event": {"type": kind, "id": id}}))];
+    write_frame(out, "event_start", &json!({"type": "event_start", "event": {"type": kind, "id": id}}));
     for (index, block) in ev["content"].as_array().into_iter().flatten().enumerate() {
         let Some(text) = block["text"].as_str() else { continue };
         for piece in text.split_inclusive(' ') {
             let delta = json!({"type": "event_delta", "event_id": id,
                 "delta": {"type": "content_delta", "index": index, "content": {"type": "text", "text": piece}}});
-            out.push(frame("event_delta", &delta));
+            write_frame(out, "event_delta", &delta);
         }
     }
-    out
 }
