@@ -46,23 +46,26 @@ fn set_status(rec: &mut SessionRecord, status: &str, now: &str) {
 }
 
 fn add_usage(rec: &mut SessionRecord, m: &Value) {
-    let get = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
     let usage = &mut rec.object["usage"];
-    let input = get(usage, "input_tokens") + get(m, "input_tokens");
-    let output = get(usage, "output_tokens") + get(m, "output_tokens");
-    let read = get(usage, "cache_read_input_tokens") + get(m, "cache_read_input_tokens");
-    let created = get(&usage["cache_creation"], "ephemeral_5m_input_tokens") + get(m, "cache_creation_input_tokens");
+    // Written below through these objects (indexing into anything else would panic): a usage of another shape
+    // starts again from zero.
+    if !(usage.is_object() && usage["cache_creation"].is_object() && usage["list_cost"].is_object()) {
+        *usage = zero_usage();
+    }
+    // Counted in place: a third of a busy session's events end a model request, and rebuilding the object
+    // for each was most of the simulator's cost of emitting one.
+    let add = |counter: &mut Value, key: &str| {
+        let sum = counter.as_u64().unwrap_or(0) + m.get(key).and_then(Value::as_u64).unwrap_or(0);
+        *counter = sum.into();
+        sum
+    };
+    let input = add(&mut usage["input_tokens"], "input_tokens");
+    let output = add(&mut usage["output_tokens"], "output_tokens");
+    let read = add(&mut usage["cache_read_input_tokens"], "cache_read_input_tokens");
+    let created = add(&mut usage["cache_creation"]["ephemeral_5m_input_tokens"], "cache_creation_input_tokens");
     #[allow(clippy::cast_precision_loss)] // token counts stay far below 2^52
     let cost = [input, output, read, created].iter().zip(PRICE_PER_MTOK).map(|(t, p)| *t as f64 * p / 1e6).sum::<f64>();
-    *usage = json!({
-        "input_tokens": input,
-        "output_tokens": output,
-        "cache_read_input_tokens": read,
-        "cache_creation": { "ephemeral_5m_input_tokens": created, "ephemeral_1h_input_tokens": 0 },
-        "server_tool_use": usage.get("server_tool_use").cloned().unwrap_or_else(|| json!({"web_search_requests": 0, "web_fetch_requests": 0})),
-        "list_cost": { "amount": format!("{cost:.6}"), "currency": "USD" },
-        "active_seconds": usage.get("active_seconds").cloned().unwrap_or(json!(0.0)),
-    });
+    usage["list_cost"]["amount"] = format!("{cost:.6}").into();
 }
 
 /// A fresh SessionUsage.
@@ -87,5 +90,42 @@ pub fn over_budget(rec: &SessionRecord) -> bool {
     ) {
         (Some(max), Some(spent)) => spent >= max,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_requests_add_up_in_the_sessions_usage() {
+        let (inbox, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rec = SessionRecord {
+            id: "sesn_1".into(),
+            object: json!({"usage": zero_usage()}),
+            events: Vec::new(),
+            live: None,
+            inbox,
+            blockers: Vec::new(),
+        };
+        let end = |input: u64, created: u64| {
+            json!({"type": "span.model_request_end", "model_usage": {"input_tokens": input, "output_tokens": 10,
+                   "cache_read_input_tokens": 0, "cache_creation_input_tokens": created}})
+        };
+        append(&mut rec, end(1_000_000, 0), None);
+        append(&mut rec, end(1_000_000, 1_000_000), None);
+        let usage = &rec.object["usage"];
+        assert_eq!(usage["input_tokens"], 2_000_000);
+        assert_eq!(usage["output_tokens"], 20);
+        assert_eq!(usage["cache_creation"]["ephemeral_5m_input_tokens"], 1_000_000);
+        // 2M input at $3, 20 output at $15, 1M cache writes at $3.75 (per million tokens).
+        assert_eq!(usage["list_cost"], json!({"amount": "9.750300", "currency": "USD"}));
+        assert_eq!(usage["server_tool_use"], zero_usage()["server_tool_use"], "kept as it was");
+
+        for garbage in [json!("garbage"), json!({"input_tokens": 7, "cache_creation": 5}), json!({"list_cost": []})] {
+            rec.object["usage"] = garbage;
+            append(&mut rec, end(5, 0), None);
+            assert_eq!(rec.object["usage"]["input_tokens"], 5, "a usage of another shape starts again from zero");
+        }
     }
 }
