@@ -32,6 +32,7 @@ pub use error::StoreError;
 pub use keychain::{DataKey, FixedKey, KeyError, KeySource, Keychain, KeystoreKind};
 pub use seal::{Sealed, Shredded};
 pub use store::{
-    Appended, HeadProof, LogInfo, NewRecord, PreparedBatch, Store, StoreOptions, StoredCheckpoint, connect_options,
+    Appended, HeadProof, LogInfo, NewRecord, PreparedBatch, RecordRef, Store, StoreOptions, StoredCheckpoint,
+    connect_options,
 };
 pub use timeline::{DECISION_KIND, SessionFacets, TimelineEntry, TimelineFilter};

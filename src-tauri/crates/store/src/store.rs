@@ -29,8 +29,31 @@ pub struct NewRecord {
 impl NewRecord {
     /// Checks what the log requires of a record (non-empty names, an RFC 3339 timestamp).
     pub fn validate(&self) -> Result<(), StoreError> {
-        crate::writer::validate(self)
+        crate::writer::validate(&self.as_ref())
     }
+
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            session_id: &self.session_id,
+            ts: &self.ts,
+            kind: &self.kind,
+            source: &self.source,
+            decision: &self.decision,
+            payload: &self.payload,
+        }
+    }
+}
+
+/// A [`NewRecord`] by reference, for [`PreparedBatch::push`]: a caller that prepares records from parts it
+/// keeps (ingest, from each event) need not build owned strings only for them to be canonicalised and dropped.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub session_id: &'a str,
+    pub ts: &'a str,
+    pub kind: &'a str,
+    pub source: &'a str,
+    pub decision: &'a str,
+    pub payload: &'a serde_json::Value,
 }
 
 /// Records of one tenant, validated and canonicalised, ready for [`Store::append_prepared`].
@@ -43,11 +66,25 @@ impl PreparedBatch {
     /// Validates and canonicalises `records` (CPU work that needs no database: it runs on the caller's task,
     /// in parallel with the writer).
     pub fn new(tenant: &str, records: Vec<NewRecord>) -> Result<Self, StoreError> {
+        let mut batch = PreparedBatch::with_capacity(tenant, records.len())?;
+        for r in records {
+            batch.records.push(Pending::new(tenant, r)?);
+        }
+        Ok(batch)
+    }
+
+    /// An empty batch of `tenant`'s records, filled by [`PreparedBatch::push`].
+    pub fn with_capacity(tenant: &str, capacity: usize) -> Result<Self, StoreError> {
         if !valid_tenant(tenant) {
             return Err(StoreError::InvalidTenant(tenant.to_owned()));
         }
-        let records = records.into_iter().map(|r| Pending::new(tenant, r)).collect::<Result<Vec<_>, _>>()?;
-        Ok(PreparedBatch { tenant: tenant.to_owned(), records })
+        Ok(PreparedBatch { tenant: tenant.to_owned(), records: Vec::with_capacity(capacity) })
+    }
+
+    /// Validates and canonicalises one more record, as [`PreparedBatch::new`] does each of its records.
+    pub fn push(&mut self, record: RecordRef<'_>) -> Result<(), StoreError> {
+        self.records.push(Pending::of(&self.tenant, record)?);
+        Ok(())
     }
 
     /// Appends `other`'s records after this batch's (both of the same tenant), to be written in one commit.

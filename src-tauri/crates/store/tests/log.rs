@@ -134,6 +134,38 @@ async fn prepared_batches_join_and_append_in_order() {
     assert!(store.append_prepared(PreparedBatch::new("acme", vec![]).unwrap()).await.unwrap().is_empty());
 }
 
+/// A batch filled record by record from references appends the very leaves a batch of owned records does, and
+/// refuses what `new` refuses.
+#[tokio::test]
+async fn batches_pushed_by_reference_append_the_same_leaves() {
+    let records = vec![record("s", 0), record("t", 1), record("s", 2)];
+    let mut hashes = Vec::new();
+    for by_reference in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).await;
+        let batch = if by_reference {
+            let mut batch = PreparedBatch::with_capacity("acme", records.len()).unwrap();
+            for r in &records {
+                batch.push(r.as_ref()).unwrap();
+            }
+            batch
+        } else {
+            PreparedBatch::new("acme", records.clone()).unwrap()
+        };
+        let appended = store.append_prepared(batch).await.unwrap();
+        hashes.push(appended.iter().map(|a| a.leaf_hash).collect::<Vec<_>>());
+    }
+    assert_eq!(hashes[0], hashes[1]);
+    assert_eq!(hashes[0].len(), 3);
+
+    let mut batch = PreparedBatch::with_capacity("acme", 1).unwrap();
+    let mut bad = record("s", 0);
+    bad.ts = "yesterday".into();
+    assert!(matches!(batch.push(bad.as_ref()), Err(StoreError::InvalidRecord(_))));
+    assert!(batch.is_empty(), "a refused record is not in the batch");
+    assert!(matches!(PreparedBatch::with_capacity("bad tenant", 1), Err(StoreError::InvalidTenant(_))));
+}
+
 /// Every proof the store hands out verifies, for random tree sizes, indices and pairs of sizes.
 #[test]
 fn stored_proofs_verify_for_random_sizes() {

@@ -6,21 +6,22 @@
 use crate::error::StoreError;
 use crate::keychain::{DataKey, KeySource};
 use crate::seal::Shredded;
-use crate::store::{Appended, HeadProof, LogInfo, NewRecord, StoredCheckpoint};
+use crate::store::{Appended, HeadProof, LogInfo, StoredCheckpoint};
 use crate::tree;
 
 mod batch;
 mod bound;
 mod index;
 mod keys;
+mod pending;
 use index::Session;
+pub(crate) use pending::{Pending, validate};
 use sqlx::{Connection, SqliteConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use vargate_proof::heads::HeadsMap;
 use vargate_proof::merkle::{Frontier, Hash, Subtree};
-use vargate_proof::record::PreparedRecord;
 use vargate_proof::{Checkpoint, NoteSigner, NoteVerifier};
 
 /// The writer's per-record maps (sessions by name, logs by tenant): hashed with foldhash, not SipHash, which
@@ -29,21 +30,6 @@ pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
 type CheckpointReply = oneshot::Sender<Result<(StoredCheckpoint, Option<HeadProof>), StoreError>>;
-
-/// A validated record with everything but its chain position already canonicalised (by the appender's task,
-/// so that the single writer does as little as possible).
-pub(crate) struct Pending {
-    session_id: String,
-    fields: PreparedRecord,
-}
-
-impl Pending {
-    pub(crate) fn new(tenant: &str, r: NewRecord) -> Result<Self, StoreError> {
-        validate(&r)?;
-        let fields = PreparedRecord::new(tenant, &r.session_id, &r.ts, &r.kind, &r.source, &r.decision, &r.payload);
-        Ok(Pending { session_id: r.session_id, fields })
-    }
-}
 
 pub(crate) enum Command {
     Append {
@@ -502,99 +488,5 @@ impl Writer {
             .execute(&mut self.conn)
             .await?;
         Ok((StoredCheckpoint { size, root, heads_root: Some(heads_root), note }, proof))
-    }
-}
-
-pub(crate) fn validate(rec: &NewRecord) -> Result<(), StoreError> {
-    let bad = |what: &str| Err(StoreError::InvalidRecord(what.to_owned()));
-    if rec.session_id.is_empty() || rec.session_id.len() > 256 {
-        return bad("session_id must be 1-256 characters");
-    }
-    if !rec.payload.is_object() {
-        return bad("payload must be a JSON object");
-    }
-    if rec.kind.is_empty() || rec.kind.len() > 128 {
-        return bad("type must be 1-128 characters");
-    }
-    if rec.source.is_empty() || rec.decision.is_empty() {
-        return bad("source and decision must not be empty");
-    }
-    if !is_rfc3339(&rec.ts) {
-        return bad("ts must be an RFC 3339 timestamp such as 2026-11-25T10:00:00Z");
-    }
-    Ok(())
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with field ranges checked.
-pub(crate) fn is_rfc3339(ts: &str) -> bool {
-    let b = ts.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    let num = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u32>().ok()).unwrap_or(99);
-    if b.len() < 20
-        || !digits(0..4)
-        || !digits(5..7)
-        || !digits(8..10)
-        || !digits(11..13)
-        || !digits(14..16)
-        || !digits(17..19)
-    {
-        return false;
-    }
-    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if !seps.iter().all(|(i, c)| b.get(*i) == Some(c)) || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
-        return false;
-    }
-    if !(1..=12).contains(&num(5..7))
-        || !(1..=31).contains(&num(8..10))
-        || num(11..13) > 23
-        || num(14..16) > 59
-        || num(17..19) > 60
-    {
-        return false;
-    }
-    let mut rest = &ts[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    match rest {
-        "Z" | "z" => true,
-        off => {
-            let o = off.as_bytes();
-            o.len() == 6
-                && matches!(o.first(), Some(b'+' | b'-'))
-                && o.get(3) == Some(&b':')
-                && off.get(1..3).and_then(|h| h.parse::<u32>().ok()).is_some_and(|h| h <= 23)
-                && off.get(4..6).and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m <= 59)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_rfc3339;
-
-    #[test]
-    fn rfc3339_timestamps() {
-        for ok in
-            ["2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00+01:00", "2026-02-01t00:00:60z"]
-        {
-            assert!(is_rfc3339(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "2026-11-25",
-            "2026-13-25T10:00:00Z",
-            "2026-11-25T24:00:00Z",
-            "2026-11-25T10:00:00",
-            "2026-11-25T10:00:00.Z",
-            "2026-11-25T10:00:00+1:00",
-            "２０２６-11-25T10:00:00Z",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
     }
 }
