@@ -11,6 +11,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod sim;
+mod sse;
 pub mod stream;
 
 pub use error::ApiError;

@@ -7,6 +7,10 @@ use vargate_agents::client::{Client, ClientConfig};
 use vargate_agents::stream::{StreamError, StreamItem};
 
 async fn serve(body: &'static str) -> String {
+    serve_bytes(body.as_bytes()).await
+}
+
+async fn serve_bytes(body: &'static [u8]) -> String {
     let app = axum::Router::new().route(
         "/v1/sessions/sesn_1/events/stream",
         get(move || async move { ([("content-type", "text/event-stream")], body) }),
@@ -15,6 +19,18 @@ async fn serve(body: &'static str) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     url
+}
+
+/// Every item the client reads from a stream of `body`, which must not fail.
+async fn read_all(body: &'static [u8]) -> Vec<StreamItem> {
+    let url = serve_bytes(body).await;
+    let client = Client::new(ClientConfig::new(url, "k")).unwrap();
+    let mut stream = client.open_stream("sesn_1").await.unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item.unwrap());
+    }
+    items
 }
 
 #[tokio::test]
@@ -26,13 +42,7 @@ async fn odd_frames_are_kept_and_pings_skipped() {
         "event: agent.message\ndata: [1,2]\n\n",
         "event: agent.message\ndata: {\"type\":\"agent.message\",\"id\":\"sevt_2\",\"content\":[]}\n\n",
     );
-    let url = serve(body).await;
-    let client = Client::new(ClientConfig::new(url, "k")).unwrap();
-    let mut stream = client.open_stream("sesn_1").await.unwrap();
-    let mut items = Vec::new();
-    while let Some(item) = stream.next().await {
-        items.push(item.unwrap());
-    }
+    let items = read_all(body.as_bytes()).await;
     assert_eq!(items.len(), 4, "{items:?}");
     assert!(matches!(&items[0], StreamItem::Garbled { reason, .. } if reason.contains("without an event: line")));
     assert!(
@@ -52,4 +62,18 @@ async fn an_error_frame_fails_the_stream() {
     let mut stream = client.open_stream("sesn_1").await.unwrap();
     let item = stream.next().await.unwrap();
     assert!(matches!(item, Err(StreamError::Server(e)) if e.error_type == "overloaded_error" && e.message == "busy"));
+}
+
+/// A stream that starts with a byte order mark reads as one without it (the SSE parser used before this
+/// one panicked on it), and a frame that is not UTF-8 is kept as garbled rather than parsed as altered text.
+#[tokio::test]
+async fn a_leading_byte_order_mark_is_skipped_and_bytes_not_utf8_are_kept_as_garbled() {
+    let body: &'static [u8] =
+        b"\xef\xbb\xbfevent: agent.message\ndata: {\"type\":\"agent.message\",\"id\":\"sevt_1\"}\n\n\
+        event: agent.message\ndata: {\"type\":\"agent.message\",\"id\":\"sevt_\xff\"}\n\n";
+    let items = read_all(body).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(matches!(&items[0], StreamItem::Event(e) if e.id() == Some("sevt_1")));
+    assert!(matches!(&items[1], StreamItem::Garbled { event, data, reason }
+        if event == "agent.message" && data.contains("sevt_\u{fffd}") && reason.contains("not UTF-8")));
 }

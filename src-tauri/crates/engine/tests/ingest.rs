@@ -399,3 +399,29 @@ async fn a_panicking_decider_is_a_recorded_deny() {
     assert!(answered, "the deny was sent");
     ingest.abort();
 }
+
+/// Attaching again to a session whose end the log holds already: its `session.status_terminated`, met again in
+/// the history, ends the watch at once, and nothing is recorded twice.
+#[tokio::test]
+async fn reattaching_to_a_terminated_session_ends_at_once() {
+    let scenario = json!({"name": "ends", "turns": [{"steps": [
+        {"type": "message", "text": "bye"},
+        {"type": "error", "error": {"type": "api_error", "message": "gone"}, "retry_status": "terminal"},
+    ]}]});
+    let rig = rig_with(None, Some(scenario)).await;
+    let id = session(&rig.client, "ends").await;
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    let options = WatchOptions::default();
+    let attach = || ingest_session(&rig.client, &rig.store, "acme", &id, &FailClosed, &options);
+    let first = tokio::time::timeout(Duration::from_secs(10), attach()).await.expect("the first run ends").unwrap();
+    assert_eq!(first.end, Some(WatchEnd::Terminated));
+    assert!(first.events > 3, "{first:?}");
+    let second = tokio::time::timeout(Duration::from_secs(10), attach()).await.expect("the second run ends").unwrap();
+    assert_eq!((second.end, second.events), (Some(WatchEnd::Terminated), 0));
+    let all = TimelineFilter { limit: 1000, ..Default::default() };
+    assert_eq!(rig.store.timeline("acme", &id, &all).await.unwrap().len() as u64, first.events);
+    rig.sim.shutdown().await;
+}

@@ -101,15 +101,11 @@ pub async fn ingest_session_until<D: Decider>(
     // other cores when there are some). Each stage ends when the one after it does.
     let watcher = {
         let (client, session_id, options) = (client.clone(), session_id.to_owned(), options.clone());
-        tokio::spawn(async move { watch(&client, &session_id, &options, tx).await })
+        // The watcher skips what the log holds already (the only de-duplication: one set, one insert an event).
+        tokio::spawn(async move { watch(&client, &session_id, &options, recorded, tx).await })
     };
-    let preparer = Preparer {
-        store: store.clone(),
-        tenant: tenant.to_owned(),
-        session_id: session_id.to_owned(),
-        recorded,
-        prepared: 0,
-    };
+    let preparer =
+        Preparer { store: store.clone(), tenant: tenant.to_owned(), session_id: session_id.to_owned(), prepared: 0 };
     let (preparer, mut rx) = preparer.spawn(rx);
     // Owns the receiver, so that the watcher ends when the consumer does.
     let consumer = async move {
@@ -209,7 +205,7 @@ struct SessionState {
 
 impl SessionState {
     /// The session's state from what the log holds of it, and the ids of the events recorded (for the
-    /// preparer, which de-duplicates).
+    /// watcher, which does not deliver them again).
     async fn load(
         store: &Store,
         tenant: &str,

@@ -1,5 +1,5 @@
-//! The first stage of ingest: stream items become log records — de-duplicated against what the log holds,
-//! PII redacted and sealed, canonicalised for the append — in a task of its own, so that preparing the next
+//! The second stage of ingest: stream items (the watcher skipped what the log holds) become log records — PII
+//! redacted and sealed, canonicalised for the append — in a task of its own, so that preparing the next
 //! batch overlaps with the durable append of the last (on another core when there is one). Nothing is acted
 //! on here: decisions wait for the append, in the consumer.
 
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use vargate_agents::events::{EventKind, SessionEvent};
 use vargate_agents::stream::StreamItem;
-use vargate_store::{NewRecord, PreparedBatch, Store, StoreError};
+use vargate_store::{PreparedBatch, RecordRef, Store, StoreError};
 
 /// Most stream items prepared as one batch: as many as have arrived, up to this.
 pub(super) const MAX_BATCH: usize = 16_384;
@@ -52,8 +52,6 @@ pub(super) struct Preparer {
     pub store: Store,
     pub tenant: String,
     pub session_id: String,
-    /// Event ids already in the log or prepared for it (foldhash, as the watcher's: one insert per event).
-    pub recorded: foldhash::HashSet<String>,
     /// Records prepared so far (numbers garbled frames, whose sealed originals are bound to their place).
     pub prepared: u64,
 }
@@ -92,26 +90,22 @@ impl Preparer {
         }
     }
 
-    async fn prepare(&mut self, batch: Vec<StreamItem>) -> Result<Prepared, StoreError> {
-        let mut records = Vec::with_capacity(batch.len());
-        let mut events = Vec::with_capacity(batch.len());
+    async fn prepare(&mut self, items: Vec<StreamItem>) -> Result<Prepared, StoreError> {
+        let mut batch = PreparedBatch::with_capacity(&self.tenant, items.len())?;
+        let mut events = Vec::with_capacity(items.len());
         let (mut garbled, mut malformed) = (0, 0);
-        for item in batch {
+        for item in items {
             match item {
                 StreamItem::Garbled { event, data, reason } => {
                     let payload = json!({ "event": event, "data": data, "note": reason });
-                    let aad = format!("garbled:{}", self.prepared + records.len() as u64);
+                    let aad = format!("garbled:{}", self.prepared + batch.len() as u64);
                     let payload = redact_event(&self.store, &self.tenant, &self.session_id, &aad, payload).await;
-                    records.push(self.record(GARBLED, now(), payload));
+                    batch.push(self.record(GARBLED, &now(), &payload))?;
                     garbled += 1;
                 }
                 StreamItem::Event(event) => {
+                    // Events the log holds already never get here: the watcher skips them.
                     let id = event.id().map(str::to_owned);
-                    if let Some(id) = &id
-                        && !self.recorded.insert(id.clone())
-                    {
-                        continue; // recorded by an earlier run
-                    }
                     let ts = event.processed_at().map_or_else(now, str::to_owned);
                     let kind_name = event.event_type().to_owned();
                     // The raw object moves into the record: events can be large, and this is the hot path.
@@ -131,18 +125,17 @@ impl Preparer {
                         None => std::borrow::Cow::Owned(format!("{kind_name}@{ts}")),
                     };
                     let payload = redact_event(&self.store, &self.tenant, &self.session_id, &aad, payload).await;
-                    records.push(self.record(&kind_name, ts.clone(), payload));
-                    events.push(EventMeta { id, kind, ts, position: records.len() - 1, tokens });
+                    batch.push(self.record(&kind_name, &ts, &payload))?;
+                    events.push(EventMeta { id, kind, ts, position: batch.len() - 1, tokens });
                 }
             }
         }
-        self.prepared += records.len() as u64;
-        let batch = PreparedBatch::new(&self.tenant, records)?;
+        self.prepared += batch.len() as u64;
         Ok(Prepared { batch, events, garbled, malformed })
     }
 
-    /// The record of an event as observed on the stream.
-    fn record(&self, kind: &str, ts: String, payload: Value) -> NewRecord {
-        super::session_record(&self.session_id, kind, ts, "sse", "observed", payload)
+    /// The record of an event as observed on the stream (by reference: the batch keeps only its canonical form).
+    fn record<'a>(&'a self, kind: &'a str, ts: &'a str, payload: &'a Value) -> RecordRef<'a> {
+        RecordRef { session_id: &self.session_id, ts, kind, source: "sse", decision: "observed", payload }
     }
 }
