@@ -12,7 +12,8 @@
 //!
 //! The simulator runs in the same process and shares the two cores; `--sim-only 1` times it alone. Each round
 //! also prints the CPU its threads used per event while ingesting (async workers, simulator included; the
-//! log's writer; SQLite), to show where an event's cost goes.
+//! log's writer; SQLite), the log's commits, and on the SSE path when the simulator emitted its last event
+//! against when ingest had it durable, to show where an event's cost goes and what sets the pace.
 
 // The binaries use mimalloc (see the CLI's main.rs); benchmarks measure what ships.
 #[global_allocator]
@@ -158,7 +159,7 @@ struct Ingested {
     /// Events that came over the live stream and from the history.
     live: u64,
     history: u64,
-    /// CPU µs per event of each kind of thread while it ran (`name µs, …`).
+    /// CPU µs per event of each kind of thread while it ran (`name µs, …`), and the log's commits.
     cpu: String,
 }
 
@@ -213,6 +214,7 @@ async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) ->
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let elapsed = start.elapsed();
+    let started_at = time::OffsetDateTime::now_utc() - elapsed;
     let expected_f = expected as f64;
     let cpu: Vec<String> = cpu_by_thread()
         .iter()
@@ -221,13 +223,33 @@ async fn ingest(client: &Client, session: &str, backfill: bool, steps: usize) ->
             (us >= 0.05).then(|| format!("{name} {us:.1}"))
         })
         .collect();
+    let stats = log.stats();
+    let commits = stats.commits.load(Ordering::Relaxed);
+    let cpu = format!(
+        "{}; {commits} commits of {:.0} records",
+        cpu.join(", "),
+        stats.records.load(Ordering::Relaxed) as f64 / commits.max(1) as f64
+    );
     task.abort();
     let recorded = all_records(&log, session).await;
     assert_eq!(recorded.len() as u64, expected, "the scenario's event count changed");
     assert_eq!(recorded.last().map(|r| r.kind.as_str()), Some("session.status_idle"));
+    // On the SSE path the simulator emits the turn during the measurement: when its last event was emitted
+    // (its processed_at) against when ingest had it durable shows which of the two set the pace.
+    let last_emitted = recorded
+        .last()
+        .and_then(|r| time::OffsetDateTime::parse(&r.ts, &time::format_description::well_known::Rfc3339).ok());
+    let cpu = match last_emitted.filter(|_| !backfill) {
+        Some(at) => format!(
+            "{cpu}; the simulator emitted its last event after {:.0} ms, ingest had it durable after {:.0} ms",
+            (at - started_at).as_seconds_f64() * 1e3,
+            elapsed.as_secs_f64() * 1e3
+        ),
+        None => cpu,
+    };
     log.close().await;
     let (live, history) = (counters.live.load(Ordering::Relaxed), counters.backfill.load(Ordering::Relaxed));
-    Ingested { rate: expected_f / elapsed.as_secs_f64(), recorded, live, history, cpu: cpu.join(", ") }
+    Ingested { rate: expected_f / elapsed.as_secs_f64(), recorded, live, history, cpu }
 }
 
 async fn wait_idle(client: &Client, session: &str) {
