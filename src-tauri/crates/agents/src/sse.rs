@@ -21,13 +21,13 @@ pub(crate) struct Frame {
     pub event: String,
     /// The `data:` lines, joined by line feeds. Valid UTF-8 (replacement characters included).
     pub data: Bytes,
-    /// Whether a byte of its `event` or `data` lines was not UTF-8 and was replaced (a comment or a field the
-    /// frame does not keep cannot spoil it).
+    /// Whether a byte of its `event` or `data` lines was not UTF-8 and was replaced (a comment, a field the
+    /// frame does not keep, or an `event:` line a later one replaced cannot spoil it).
     pub lossy: bool,
 }
 
-/// The most bytes a frame may hold before it ends (its unfinished line and its data so far): a server that
-/// never ends a line or a frame would otherwise grow the decoder's memory without bound.
+/// The most bytes a frame may hold before it ends (its unfinished line, its event type and its data so far):
+/// a server that never ends a line or a frame would otherwise grow the decoder's memory without bound.
 pub(crate) const MAX_FRAME: usize = 64 << 20;
 
 /// A frame grew past its limit without ending: the stream is no longer followed.
@@ -53,10 +53,15 @@ pub(crate) struct Decoder {
     started: bool,
     /// The event type buffer.
     event: String,
-    /// The data buffer: the first `data:` line as it lies in its chunk, or the lines joined (with a line
-    /// feed after each, as the standard builds it) once there are two.
+    /// Whether the `event:` line that set the type was not UTF-8 (the last one counts: it replaces the others).
+    event_lossy: bool,
+    /// The data buffer: the first `data:` line as it lies in its chunk, or the lines joined by line feeds
+    /// once there are two (the standard's trailing line feed is never added, as it removes it at dispatch).
     data: Data,
-    lossy: bool,
+    /// Whether a `data:` line of the frame was not UTF-8.
+    data_lossy: bool,
+    /// Set by the first error, which every later call returns: the stream is not followed past it.
+    broken: Option<FrameTooLong>,
 }
 
 impl Default for Decoder {
@@ -92,32 +97,47 @@ impl Decoder {
             after_cr: false,
             started: false,
             event: String::new(),
+            event_lossy: false,
             data: Data::Empty,
-            lossy: false,
+            data_lossy: false,
+            broken: None,
         }
     }
 
     /// Takes the next chunk of the stream. Call only once [`Decoder::next_frame`] has returned `None`.
     pub fn push(&mut self, chunk: Bytes) {
+        if self.broken.is_some() {
+            return; // nothing more is read
+        }
         debug_assert!(self.chunk.is_empty(), "push before the last chunk was read");
         self.chunk = chunk;
     }
 
     /// The next complete frame of what was pushed; `None` when more is needed. After an error the decoder
-    /// is done with: the stream is dropped.
+    /// reads nothing more: every later call returns the same error.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameTooLong> {
+        if let Some(broken) = &self.broken {
+            return Err(broken.clone());
+        }
         while let Some(line) = self.next_line() {
             if let Some(frame) = self.take_line(line) {
                 return Ok(Some(frame));
             }
-            if self.data.len() > self.limit {
-                return Err(FrameTooLong { limit: self.limit });
+            if self.event.len() + self.data.len() > self.limit {
+                return Err(self.fail());
             }
         }
-        if self.partial.len() + self.data.len() > self.limit {
-            return Err(FrameTooLong { limit: self.limit });
+        if self.partial.len() + self.event.len() + self.data.len() > self.limit {
+            return Err(self.fail());
         }
         Ok(None)
+    }
+
+    fn fail(&mut self) -> FrameTooLong {
+        let error = FrameTooLong { limit: self.limit };
+        self.broken = Some(error.clone());
+        (self.chunk, self.partial, self.event, self.data) = Default::default();
+        error
     }
 
     /// The next whole line (without its end: CRLF, LF or CR), or `None` with the rest kept in `partial`.
@@ -178,10 +198,10 @@ impl Decoder {
         match &field[..] {
             b"event" => {
                 self.event = String::from_utf8_lossy(&value).into_owned();
-                self.lossy |= replaced;
+                self.event_lossy = replaced;
             }
             b"data" => {
-                self.lossy |= replaced;
+                self.data_lossy |= replaced;
                 let mut joined = match std::mem::take(&mut self.data) {
                     Data::Empty => {
                         self.data = Data::One(value);
@@ -202,7 +222,7 @@ impl Decoder {
     /// An empty line: the frame, unless no `data:` line came (then the event type is dropped too).
     fn dispatch(&mut self) -> Option<Frame> {
         let event = std::mem::take(&mut self.event);
-        let lossy = std::mem::take(&mut self.lossy);
+        let lossy = std::mem::take(&mut self.event_lossy) | std::mem::take(&mut self.data_lossy);
         let data = match std::mem::take(&mut self.data) {
             Data::Empty => return None,
             Data::One(data) => data,
@@ -289,6 +309,8 @@ mod tests {
         let frames = decode(&[b": keep\xff\nid: \xfe\nevent: a\ndata: {}\n\n"]);
         assert_eq!((frames.len(), frames[0].lossy), (1, false));
         assert!(decode(&[b"event: \xff\ndata: {}\n\n"])[0].lossy, "a type that is not UTF-8 spoils it");
+        let frames = decode(&[b"event: \xff\nevent: a\ndata: {}\n\n"]);
+        assert!(!frames[0].lossy, "unless a later event: line replaced it");
         // A character cut between chunks is not an error.
         let text = "event: a\ndata: é\n\n".as_bytes();
         let cut = text.len() - 3;
@@ -330,6 +352,26 @@ mod tests {
         let mut decoder = Decoder::with_limit(64);
         decoder.push(Bytes::from(format!("{}\n", "data: 0123456789\n".repeat(5))));
         assert_eq!(decoder.next_frame().unwrap().map(|f| f.data.len()), Some(54));
+    }
+
+    /// The event type counts towards the limit too; after the error nothing more is read, not even a frame
+    /// that a blank line would now end.
+    #[test]
+    fn the_limit_counts_the_event_type_and_an_error_is_final() {
+        let mut decoder = Decoder::with_limit(64);
+        decoder.push(Bytes::from(format!("event: {}\ndata: {}\n", "e".repeat(40), "d".repeat(30))));
+        assert_eq!(decoder.next_frame(), Err(FrameTooLong { limit: 64 }), "40 + 30 bytes held");
+        decoder.push(Bytes::from_static(b"\n"));
+        assert_eq!(decoder.next_frame(), Err(FrameTooLong { limit: 64 }));
+        decoder.push(Bytes::from_static(b"data: {}\n\n"));
+        assert_eq!(decoder.next_frame(), Err(FrameTooLong { limit: 64 }));
+    }
+
+    /// An empty chunk between a CR and its LF does not part them: the LF still ends no line of its own.
+    #[test]
+    fn an_empty_chunk_does_not_part_cr_and_lf() {
+        let frames = decode(&[b"data: 1\r", b"", b"\ndata: 2\n\n"]);
+        assert_eq!(frames.iter().map(|f| &f.data[..]).collect::<Vec<_>>(), [b"1\n2"]);
     }
 
     #[test]
