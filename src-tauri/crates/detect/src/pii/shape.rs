@@ -461,9 +461,14 @@ mod tests {
             &format!("{} AB12", "1".repeat(253)),
             &format!("{}::1", "a".repeat(254)),
             &format!("{}+44 20 7946 0958", "-".repeat(250)),
+            // At the gates: eight digits (a phone number after a plus), three dots.
+            "+12345678",
+            "call +1234 5678",
+            "1.2.3",
         ];
         for text in texts {
             assert_eq!(verdicts(&Shape::of(text)), verdicts(&reference(text)), "{text:?}");
+            assert_same_counts(text);
         }
         // A sample the runs must be computed for, and one they need not be.
         assert!(Shape::of("card 4111 1111 1111 1111").may_hold_card());
@@ -471,12 +476,49 @@ mod tests {
         assert_eq!((Shape::of("call 5551234").card_run, reference("call 5551234").card_run), (0, 7));
     }
 
+    /// The fields always counted, as the reference counts them.
+    type Counts = (usize, usize, usize, usize, usize, usize, bool, bool, bool, bool, u16);
+
+    fn counts(s: &Shape) -> Counts {
+        let (d, u, dots, c, e, us) = (s.digits, s.upper, s.dots, s.colons, s.equals, s.underscores);
+        (d, u, dots, c, e, us, s.plus, s.at, s.upper_pair, s.double_colon, s.bigrams)
+    }
+
+    /// The runs `s` computed where `gates` (the reference's counts) open them; `None` where they are skipped.
+    fn gated(s: &Shape, gates: &Shape) -> (Option<(usize, usize, usize)>, Option<usize>, Option<usize>) {
+        (
+            (gates.digits >= 8).then_some((s.card_run, s.phone_run, s.dashes)),
+            (gates.dots >= 3).then_some(s.dotted_run),
+            (gates.colons >= 7).then_some(s.hex_colon_run),
+        )
+    }
+
+    fn assert_same_counts(text: &str) {
+        let (shape, reference) = (Shape::of(text), reference(text));
+        assert_eq!(counts(&shape), counts(&reference), "{text:?}");
+        assert_eq!(gated(&shape, &reference), gated(&reference, &reference), "{text:?}");
+    }
+
+    /// Counts are summed from 8-bit lanes a block at a time: texts of one counted character around and past a
+    /// block's length count every byte (a lane that carried into the next would not).
+    #[test]
+    fn long_runs_of_one_class_count_every_byte() {
+        for c in ["9", "A", ".", ":", "=", "_", "+", "@", "é", "-"] {
+            for n in (250..=260).chain([510, 511, 512, 513, 1000, 4096]) {
+                assert_same_counts(&c.repeat(n));
+            }
+        }
+        assert_eq!(Shape::of(&"9".repeat(256)).digits, 256);
+        assert!(Shape::of(&"9".repeat(256)).may_hold_card());
+    }
+
     proptest! {
         #[test]
         fn counts_first_agrees_with_one_loop(
-            text in "[0-9A-Za-z .:\\-+@=_/()éü]{0,300}|[ -~]{0,40}"
+            text in "[0-9A-Za-z .:\\-+@=_/()éü]{0,300}|[ -~]{0,40}|[9A.:=_+@é -]{250,600}"
         ) {
             prop_assert_eq!(verdicts(&Shape::of(&text)), verdicts(&reference(&text)));
+            assert_same_counts(&text);
         }
     }
 }
