@@ -178,7 +178,8 @@ async fn follow(
     delivered: foldhash::HashSet<String>,
     tx: &mpsc::Sender<StreamItem>,
 ) -> Result<WatchEnd, ClientError> {
-    let recorded = delivered.iter().map(|id| SeenId::new(id)).collect();
+    // Taken apart as it is read: the set of strings is not kept beside its compact copy.
+    let recorded = delivered.into_iter().map(|id| SeenId::new(&id)).collect();
     let mut progress = Progress { recorded, ..Progress::default() };
     let mut failures = 0u32;
     loop {

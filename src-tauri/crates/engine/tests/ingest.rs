@@ -404,7 +404,9 @@ async fn a_panicking_decider_is_a_recorded_deny() {
 /// the history, ends the watch at once, and nothing is recorded twice.
 #[tokio::test]
 async fn reattaching_to_a_terminated_session_ends_at_once() {
+    // A malformed event too: its id is inside the note that records it, and must be found there.
     let scenario = json!({"name": "ends", "turns": [{"steps": [
+        {"type": "raw", "event": {"type": "agent.tool_use", "input": {"command": "ls"}}},
         {"type": "message", "text": "bye"},
         {"type": "error", "error": {"type": "api_error", "message": "gone"}, "retry_status": "terminal"},
     ]}]});
@@ -418,7 +420,7 @@ async fn reattaching_to_a_terminated_session_ends_at_once() {
     let attach = || ingest_session(&rig.client, &rig.store, "acme", &id, &FailClosed, &options);
     let first = tokio::time::timeout(Duration::from_secs(10), attach()).await.expect("the first run ends").unwrap();
     assert_eq!(first.end, Some(WatchEnd::Terminated));
-    assert!(first.events > 3, "{first:?}");
+    assert!(first.events > 3 && first.malformed == 1, "{first:?}");
     let second = tokio::time::timeout(Duration::from_secs(10), attach()).await.expect("the second run ends").unwrap();
     assert_eq!((second.end, second.events), (Some(WatchEnd::Terminated), 0));
     let all = TimelineFilter { limit: 1000, ..Default::default() };

@@ -203,6 +203,17 @@ struct SessionState {
     tokens_recorded: u64,
 }
 
+/// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
+/// one (`{"event": <raw>, "note": …}`). Other records (decisions, garbled frames, notes of Vargate's own) are
+/// not events of the session, whatever members they hold.
+fn event_id(record: &vargate_proof::AuditRecord) -> Option<&str> {
+    if record.source != "sse" || record.kind == GARBLED {
+        return None;
+    }
+    let p = &record.payload;
+    p.get("id").or_else(|| p.get("event").and_then(|e| e.get("id"))).and_then(Value::as_str)
+}
+
 impl SessionState {
     /// The session's state from what the log holds of it, and the ids of the events recorded (for the
     /// watcher, which does not deliver them again).
@@ -235,7 +246,7 @@ impl SessionState {
             filter.after_seq = Some(last.record.seq);
             for entry in &page {
                 let p = &entry.record.payload;
-                if let Some(id) = p.get("id").and_then(Value::as_str) {
+                if let Some(id) = event_id(&entry.record) {
                     recorded.insert(id.to_owned());
                 }
                 if entry.record.kind == DECISION
