@@ -447,6 +447,60 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     sim.shutdown().await;
 }
 
+/// A watch that fails (here: the API goes away) is not the session's end: a call held for approval stays
+/// pending for the next run, and no deny claiming that the session ended is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_watch_leaves_held_calls_pending() {
+    use vargate_engine::{ApprovalConfig, Approvals};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let steps = json!([
+        {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
+        {"type": "message", "text": "opened"}
+    ]);
+    let (sim, client, _scenarios) = simulator(&scenario("hold", steps)).await;
+    let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
+                            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
+    let (agent, env) = agent_and_environment(&client, "hold", tools).await;
+    let session = client
+        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
+        .await
+        .unwrap()
+        .id;
+    let config = ApprovalConfig { timeout: Duration::from_secs(60), poll: Duration::from_millis(50), webhook: None };
+    let governor =
+        Governor::new(demo_policies(), store.clone()).with_approvals(Arc::new(Approvals::new(store.clone(), config)));
+    let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
+    client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
+    // A client that gives up quickly once the API is gone.
+    let mut quick = ClientConfig::new(sim.base_url(), "sk-test");
+    (quick.initial_backoff, quick.max_backoff) = (Duration::from_millis(10), Duration::from_millis(20));
+    let quick = Client::new(quick).unwrap();
+    let options = WatchOptions { max_reconnects: Some(2), ..WatchOptions::default() };
+    let run = ingest_session(&quick, &store, TENANT, &session, &governor, &options);
+    tokio::pin!(run);
+    let held = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            tokio::select! {
+                _ = &mut run => panic!("ingest ended before the call was held"),
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                    if let Some(row) = store.approvals(true).await.unwrap().into_iter().next() { return row; }
+                }
+            }
+        }
+    })
+    .await
+    .expect("a held call within 30 s");
+    sim.shutdown().await;
+    let ended = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the watch gives up");
+    assert!(ended.is_err(), "the failed watch is an error: {ended:?}");
+    let pending = store.approvals(true).await.unwrap();
+    assert_eq!(pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [held.id.as_str()], "still pending");
+    let decided = decisions(&store, &session).await;
+    assert_eq!(decided.len(), 1, "only the hold: {decided:?}");
+    assert_eq!(decided[0].record.decision, "require_approval");
+}
+
 /// Issue 6: the history policies see survives a restart. A quota reached before a restart still denies after
 /// it (a new governor over the same log rebuilds the history from the log's decision records), and what is
 /// older than a window does not count.

@@ -96,13 +96,19 @@ pub async fn ingest_session_until<D: Decider>(
         Err(_) => "unknown".to_owned(),
     };
     let (tx, rx) = mpsc::channel::<StreamItem>(CHANNEL);
+    let (over_tx, over_rx) = tokio::sync::oneshot::channel::<bool>();
     // Three stages, each a task: the watcher reads and decodes events, the preparer makes them records, the
     // consumer appends them durably and then acts on them. So reading, preparing and appending overlap (on
     // other cores when there are some). Each stage ends when the one after it does.
     let watcher = {
         let (client, session_id, options) = (client.clone(), session_id.to_owned(), options.clone());
         // The watcher skips what the log holds already (the only de-duplication: one set, one insert an event).
-        tokio::spawn(async move { watch(&client, &session_id, &options, recorded, tx).await })
+        tokio::spawn(async move {
+            let end = watch(&client, &session_id, &options, recorded, tx).await;
+            // Whether the session is over, not merely its watch: only then can held calls never be answered.
+            let _ = over_tx.send(matches!(end, Ok(WatchEnd::Terminated | WatchEnd::Deleted | WatchEnd::Gone)));
+            end
+        })
     };
     let preparer =
         Preparer { store: store.clone(), tenant: tenant.to_owned(), session_id: session_id.to_owned(), prepared: 0 };
@@ -131,6 +137,7 @@ pub async fn ingest_session_until<D: Decider>(
         };
         spawn_waits(&mut waits, state.held.keys().cloned().collect());
         let mut streaming = true;
+        let mut over = Some(over_rx);
         while streaming || !waits.is_empty() {
             tokio::select! {
                 prepared = rx.recv(), if streaming => match prepared {
@@ -149,6 +156,17 @@ pub async fn ingest_session_until<D: Decider>(
                     }
                     None => {
                         streaming = false;
+                        // The stream ended. The watcher says why once it has returned (it has: its sender is
+                        // gone); a watcher that panicked says nothing, which counts as a failed watch.
+                        let session_over = match over.take() {
+                            Some(over) => over.await.unwrap_or(false),
+                            None => false,
+                        };
+                        if !session_over {
+                            // The watch failed; the session may well go on: held calls stay pending for the
+                            // next run to wait on, as when ingest is stopped (the error is the watcher's).
+                            break;
+                        }
                         // The session is over: what still waits can never be answered.
                         waits.abort_all();
                         state.end_held(store, queue.as_ref()).await?;
