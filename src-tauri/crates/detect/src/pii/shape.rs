@@ -485,7 +485,10 @@ mod tests {
     }
 
     /// The runs `s` computed where `gates` (the reference's counts) open them; `None` where they are skipped.
-    fn gated(s: &Shape, gates: &Shape) -> (Option<(usize, usize, usize)>, Option<usize>, Option<usize>) {
+    /// Card and phone runs with dashes, the dotted run, the hex-colon run.
+    type Runs = (Option<(usize, usize, usize)>, Option<usize>, Option<usize>);
+
+    fn gated(s: &Shape, gates: &Shape) -> Runs {
         (
             (gates.digits >= 8).then_some((s.card_run, s.phone_run, s.dashes)),
             (gates.dots >= 3).then_some(s.dotted_run),
