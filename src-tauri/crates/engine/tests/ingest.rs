@@ -129,6 +129,37 @@ fn recorded_ids(timeline: &[vargate_store::TimelineEntry]) -> Vec<String> {
         .collect()
 }
 
+/// Starts a turn of the `tool_use` scenario on a new session with nobody watching, and waits until the
+/// session blocks on the bash confirmation: its id and history.
+async fn blocked_session(rig: &Rig) -> (String, Vec<vargate_agents::events::SessionEvent>) {
+    let id = session(&rig.client, "tool_use").await;
+    rig.client
+        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let history = rig.client.all_events(&id).await.unwrap();
+        if history.iter().any(|e| e.raw.get("stop_reason").is_some_and(|r| r["type"] == "requires_action")) {
+            return (id, history);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("session {id} never blocked on a confirmation");
+}
+
+/// Whether the log holds an `end_turn` idle of the session within 4 s.
+async fn turn_ends_in_the_log(store: &Store, id: &str) -> bool {
+    let ended = TimelineFilter { types: vec!["session.status_idle".into()], limit: 100, ..Default::default() };
+    for _ in 0..400 {
+        let idles = store.timeline("acme", id, &ended).await.unwrap_or_default();
+        if idles.iter().any(|e| e.record.payload["stop_reason"]["type"] == "end_turn") {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn an_asking_tool_call_is_denied_fail_closed_and_everything_is_recorded() {
     let rig = rig(None).await;
@@ -257,22 +288,8 @@ async fn unknown_and_malformed_events_are_recorded_with_a_note() {
 #[tokio::test]
 async fn attaching_late_and_reattaching_is_exactly_once() {
     let rig = rig(None).await;
-    let id = session(&rig.client, "tool_use").await;
-    rig.client
-        .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
-        .await
-        .unwrap();
     // The session blocks on the bash confirmation with nobody watching.
-    let mut blocked = false;
-    for _ in 0..200 {
-        let history = rig.client.all_events(&id).await.unwrap();
-        if history.iter().any(|e| e.raw.get("stop_reason").is_some_and(|r| r["type"] == "requires_action")) {
-            blocked = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(blocked);
+    let (id, _) = blocked_session(&rig).await;
 
     let attach = |rig: &Rig| {
         let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
@@ -281,14 +298,7 @@ async fn attaching_late_and_reattaching_is_exactly_once() {
         })
     };
     let first = attach(&rig);
-    let ended = TimelineFilter { types: vec!["session.status_idle".into()], limit: 100, ..Default::default() };
-    for _ in 0..400 {
-        let idles = rig.store.timeline("acme", &id, &ended).await.unwrap_or_default();
-        if idles.iter().any(|e| e.record.payload["stop_reason"]["type"] == "end_turn") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    assert!(turn_ends_in_the_log(&rig.store, &id).await, "the turn did not end");
     first.abort();
     let _ = first.await;
     let all = TimelineFilter { limit: 1000, ..Default::default() };
@@ -307,6 +317,45 @@ async fn attaching_late_and_reattaching_is_exactly_once() {
     assert_eq!((report.events, report.decisions), (1, 0), "only session.deleted is new");
     let after = rig.store.timeline("acme", &id, &all).await.unwrap();
     assert_eq!(after.len(), before.len() + 1);
+    rig.sim.shutdown().await;
+}
+
+/// Ingest died (a crash, a kill) after recording a call that waits on Vargate and the idle that asks for it,
+/// before deciding: attaching again decides the call at once, though the watcher does not bring those events
+/// again, and the turn goes on.
+#[tokio::test]
+async fn a_call_recorded_but_never_decided_is_decided_on_reattach() {
+    let rig = rig(None).await;
+    let (id, history) = blocked_session(&rig).await;
+    assert!(history.last().is_some_and(|e| e.raw["stop_reason"]["type"] == "requires_action"), "{history:?}");
+    // What the run that died left: every event so far, recorded as ingest records them, and no decision.
+    let records = history
+        .iter()
+        .map(|e| vargate_store::NewRecord {
+            session_id: id.clone(),
+            ts: e.processed_at().unwrap().to_owned(),
+            kind: e.event_type().to_owned(),
+            source: "sse".into(),
+            decision: "observed".into(),
+            payload: Value::Object(e.raw.clone()),
+        })
+        .collect();
+    rig.store.append_batch("acme", records).await.unwrap();
+
+    let run = {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
+        tokio::spawn(async move {
+            ingest_session(&client, &store, "acme", &id, &FailClosed, &WatchOptions::default()).await
+        })
+    };
+    assert!(turn_ends_in_the_log(&rig.store, &id).await, "the recorded call was never decided");
+    rig.client.delete_session(&id).await.unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(10), run).await.unwrap().unwrap().unwrap();
+    assert_eq!(report.decisions, 1);
+    let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let decisions: Vec<_> = all.iter().filter(|e| e.record.kind == "vargate.decision").collect();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].record.payload["reason"].as_str().map(|r| r.contains(NO_POLICY)), Some(true));
     rig.sim.shutdown().await;
 }
 

@@ -143,34 +143,14 @@ impl SessionState {
         event_seq: Option<u64>,
     ) -> Result<Map<String, Value>, String> {
         let record = match event_seq {
-            Some(seq) => {
-                let filter = TimelineFilter { after_seq: seq.checked_sub(1), limit: 1, ..TimelineFilter::default() };
-                let page = store.timeline(&self.tenant, &self.session_id, &filter).await.map_err(|e| e.to_string())?;
-                page.into_iter().find(|e| e.record.seq == seq)
-            }
+            Some(seq) => super::recover::record_at(store, &self.tenant, &self.session_id, seq).await,
             None => self.find_tool_use(store, &request.tool_use_id).await?,
         };
         let record = record.ok_or("the record of its tool-use event is not in the log")?.record;
         if record.payload.get("id").and_then(Value::as_str) != Some(request.tool_use_id.as_str()) {
             return Err(format!("record {} of the session is not its tool-use event", record.seq));
         }
-        let event = match record.payload.get(SEALED_MEMBER) {
-            // Nothing was redacted: the record holds the parameters as they were sent.
-            None => record.payload,
-            Some(member) => {
-                let sealed = serde_json::from_value::<Sealed>(member["sealed"].clone()).map_err(|_| {
-                    member["error"]
-                        .as_str()
-                        .map_or_else(|| "its record holds no sealed original".to_owned(), str::to_owned)
-                })?;
-                let aad = member["aad"].as_str().ok_or("its record's sealed original names no binding")?;
-                let bytes = store
-                    .unseal(&self.tenant, &self.session_id, &sealed, aad.as_bytes())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                serde_json::from_slice(&bytes).map_err(|e| format!("the sealed original is not JSON: {e}"))?
-            }
-        };
+        let event = self.original_event(store, record.payload).await?;
         let Some(Value::Object(input)) = event.get("input").cloned() else {
             return Err("the tool-use event has no parameters".into());
         };
@@ -183,6 +163,21 @@ impl SessionState {
             Value::Object(input) => Ok(input),
             _ => Err("the tool-use event has no parameters".into()),
         }
+    }
+
+    /// The event an observed event's record holds, as it was sent: its sealed original when redaction sealed
+    /// one (unsealed through the store, as a reviewer's reveal), else the payload itself.
+    pub(super) async fn original_event(&self, store: &Store, payload: Value) -> Result<Value, String> {
+        let Some(member) = payload.get(SEALED_MEMBER) else {
+            return Ok(payload); // nothing was redacted: the record holds the event as it was sent
+        };
+        let sealed = serde_json::from_value::<Sealed>(member["sealed"].clone()).map_err(|_| {
+            member["error"].as_str().map_or_else(|| "its record holds no sealed original".to_owned(), str::to_owned)
+        })?;
+        let aad = member["aad"].as_str().ok_or("its record's sealed original names no binding")?;
+        let bytes =
+            store.unseal(&self.tenant, &self.session_id, &sealed, aad.as_bytes()).await.map_err(|e| e.to_string())?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("the sealed original is not JSON: {e}"))
     }
 
     /// The record of a custom tool-use event, by id: for holds recorded before they cited it (one pass over

@@ -25,6 +25,7 @@ pub const EXECUTION: &str = "vargate.execution";
 mod decide;
 mod held;
 mod prepare;
+mod recover;
 pub use decide::interrupt_events;
 use decide::{Originals, decision_payload};
 use held::Held;
@@ -95,6 +96,7 @@ pub async fn ingest_session_until<D: Decider>(
             .to_owned(),
         Err(_) => "unknown".to_owned(),
     };
+    state.recover_waiting(store).await;
     let (tx, rx) = mpsc::channel::<StreamItem>(CHANNEL);
     let (over_tx, over_rx) = tokio::sync::oneshot::channel::<bool>();
     // Three stages, each a task: the watcher reads and decodes events, the preparer makes them records, the
@@ -136,6 +138,8 @@ pub async fn ingest_session_until<D: Decider>(
             }
         };
         spawn_waits(&mut waits, state.held.keys().cloned().collect());
+        state.decide_asked(client, store, decider, &mut report).await?;
+        spawn_waits(&mut waits, std::mem::take(&mut state.new_holds));
         let mut streaming = true;
         let mut over = Some(over_rx);
         while streaming || !waits.is_empty() {
@@ -219,6 +223,11 @@ struct SessionState {
     answered: HashSet<String>,
     /// Tokens the session's recorded usage events add up to, when it was loaded.
     tokens_recorded: u64,
+    /// While loading: recorded calls that wait on Vargate with no answer seen, by id, with their record's seq.
+    unanswered: HashMap<String, u64>,
+    /// The event ids the session's last recorded status (an idle that requires action) asks answers for, and
+    /// its time: acted on when a run starts (see `recover`).
+    asked: Option<(Vec<String>, String)>,
 }
 
 /// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
@@ -251,6 +260,8 @@ impl SessionState {
             held: HashMap::new(),
             new_holds: Vec::new(),
             tokens_recorded: 0,
+            unanswered: HashMap::new(),
+            asked: None,
         };
         let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
@@ -263,6 +274,7 @@ impl SessionState {
             let Some(last) = page.last() else { return Ok((state, recorded)) };
             filter.after_seq = Some(last.record.seq);
             for entry in &page {
+                state.note_call(&entry.record);
                 let p = &entry.record.payload;
                 if let Some(id) = event_id(&entry.record) {
                     recorded.insert(id.to_owned());
