@@ -9,6 +9,7 @@ use vargate_agents::client::{AgentParams, Client, ClientConfig, EnvironmentParam
 use vargate_agents::sim::{SimConfig, SimHandle, Simulator};
 use vargate_agents::stream::{WatchEnd, WatchOptions};
 use vargate_engine::decision::NO_POLICY;
+use vargate_engine::redact::redact_event;
 use vargate_engine::{FailClosed, IngestReport, ingest_session};
 use vargate_store::{FixedKey, Store, StoreOptions, TimelineFilter};
 
@@ -129,10 +130,10 @@ fn recorded_ids(timeline: &[vargate_store::TimelineEntry]) -> Vec<String> {
         .collect()
 }
 
-/// Starts a turn of the `tool_use` scenario on a new session with nobody watching, and waits until the
-/// session blocks on the bash confirmation: its id and history.
-async fn blocked_session(rig: &Rig) -> (String, Vec<vargate_agents::events::SessionEvent>) {
-    let id = session(&rig.client, "tool_use").await;
+/// Starts a turn of `scenario` on a new session with nobody watching, and waits until the session blocks on
+/// a tool confirmation: its id and history.
+async fn blocked_session(rig: &Rig, scenario: &str) -> (String, Vec<vargate_agents::events::SessionEvent>) {
+    let id = session(&rig.client, scenario).await;
     rig.client
         .send_events(&id, &[json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]})])
         .await
@@ -145,6 +146,35 @@ async fn blocked_session(rig: &Rig) -> (String, Vec<vargate_agents::events::Sess
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("session {id} never blocked on a confirmation");
+}
+
+/// Attaches ingest to the session until the log holds the end of its turn (failing with `why` otherwise),
+/// then deletes the session, which ends the watch: the run's report.
+async fn attach_until_the_turn_ends(rig: &Rig, id: &str, why: &str) -> IngestReport {
+    let run = {
+        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.to_owned());
+        tokio::spawn(async move {
+            ingest_session(&client, &store, "acme", &id, &FailClosed, &WatchOptions::default()).await
+        })
+    };
+    assert!(turn_ends_in_the_log(&rig.store, id).await, "{why}");
+    rig.client.delete_session(id).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), run).await.unwrap().unwrap().unwrap()
+}
+
+/// `events` as ingest records them (what a run that died before deciding anything left in the log).
+fn observed_records(id: &str, events: &[vargate_agents::events::SessionEvent]) -> Vec<vargate_store::NewRecord> {
+    events
+        .iter()
+        .map(|e| vargate_store::NewRecord {
+            session_id: id.to_owned(),
+            ts: e.processed_at().unwrap().to_owned(),
+            kind: e.event_type().to_owned(),
+            source: "sse".into(),
+            decision: "observed".into(),
+            payload: Value::Object(e.raw.clone()),
+        })
+        .collect()
 }
 
 /// Whether the log holds an `end_turn` idle of the session within 4 s.
@@ -289,7 +319,7 @@ async fn unknown_and_malformed_events_are_recorded_with_a_note() {
 async fn attaching_late_and_reattaching_is_exactly_once() {
     let rig = rig(None).await;
     // The session blocks on the bash confirmation with nobody watching.
-    let (id, _) = blocked_session(&rig).await;
+    let (id, _) = blocked_session(&rig, "tool_use").await;
 
     let attach = |rig: &Rig| {
         let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
@@ -326,36 +356,72 @@ async fn attaching_late_and_reattaching_is_exactly_once() {
 #[tokio::test]
 async fn a_call_recorded_but_never_decided_is_decided_on_reattach() {
     let rig = rig(None).await;
-    let (id, history) = blocked_session(&rig).await;
+    let (id, history) = blocked_session(&rig, "tool_use").await;
     assert!(history.last().is_some_and(|e| e.raw["stop_reason"]["type"] == "requires_action"), "{history:?}");
     // What the run that died left: every event so far, recorded as ingest records them, and no decision.
-    let records = history
-        .iter()
-        .map(|e| vargate_store::NewRecord {
-            session_id: id.clone(),
-            ts: e.processed_at().unwrap().to_owned(),
-            kind: e.event_type().to_owned(),
-            source: "sse".into(),
-            decision: "observed".into(),
-            payload: Value::Object(e.raw.clone()),
-        })
-        .collect();
-    rig.store.append_batch("acme", records).await.unwrap();
+    rig.store.append_batch("acme", observed_records(&id, &history)).await.unwrap();
 
-    let run = {
-        let (client, store, id) = (rig.client.clone(), rig.store.clone(), id.clone());
-        tokio::spawn(async move {
-            ingest_session(&client, &store, "acme", &id, &FailClosed, &WatchOptions::default()).await
-        })
-    };
-    assert!(turn_ends_in_the_log(&rig.store, &id).await, "the recorded call was never decided");
-    rig.client.delete_session(&id).await.unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(10), run).await.unwrap().unwrap().unwrap();
+    let report = attach_until_the_turn_ends(&rig, &id, "the recorded call was never decided").await;
     assert_eq!(report.decisions, 1);
     let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
     let decisions: Vec<_> = all.iter().filter(|e| e.record.kind == "vargate.decision").collect();
     assert_eq!(decisions.len(), 1);
     assert_eq!(decisions[0].record.payload["reason"].as_str().map(|r| r.contains(NO_POLICY)), Some(true));
+    rig.sim.shutdown().await;
+}
+
+/// The same log, but the session went on without Vargate: someone answered the call and the turn ended. The
+/// recorded idle is no longer the session's newest event, so nothing is decided on it; the stream brings what
+/// followed.
+#[tokio::test]
+async fn a_recorded_idle_the_session_moved_past_is_not_acted_on() {
+    let rig = rig(None).await;
+    let (id, history) = blocked_session(&rig, "tool_use").await;
+    let idle = history.last().unwrap();
+    let call = idle.raw["stop_reason"]["event_ids"][0].as_str().unwrap().to_owned();
+    rig.store.append_batch("acme", observed_records(&id, &history)).await.unwrap();
+    let answer = json!({"type": "user.tool_confirmation", "tool_use_id": call, "result": "allow"});
+    rig.client.send_events(&id, &[answer]).await.unwrap();
+    for _ in 0..400 {
+        let now = rig.client.all_events(&id).await.unwrap();
+        if now.iter().any(|e| e.raw.get("stop_reason").is_some_and(|r| r["type"] == "end_turn")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let report = attach_until_the_turn_ends(&rig, &id, "what followed was not recorded").await;
+    assert_eq!(report.decisions, 0, "{report:?}");
+    let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    assert!(all.iter().all(|e| e.record.kind != "vargate.decision"));
+    rig.sim.shutdown().await;
+}
+
+/// The same, when the call's original parameters cannot be had (its PII was sealed, and the session's key
+/// shredded since): the call is denied with that cause, not left waiting.
+#[tokio::test]
+async fn a_recorded_call_whose_originals_are_shredded_is_denied_with_the_cause() {
+    let scenario = json!({"name": "pii", "turns": [{"steps": [
+        {"type": "tool_use", "name": "bash", "input": {"command": "echo 4111 1111 1111 1111 | mail alice@example.org"}},
+        {"type": "message", "text": "done"}
+    ]}]});
+    let rig = rig_with(None, Some(scenario)).await;
+    let (id, history) = blocked_session(&rig, "pii").await;
+    let mut records = observed_records(&id, &history);
+    for (record, event) in records.iter_mut().zip(&history) {
+        let payload = record.payload.take();
+        record.payload = redact_event(&rig.store, "acme", &id, event.id().unwrap(), payload).await;
+    }
+    assert!(records.iter().any(|r| r.payload.get("vargate_sealed").is_some()), "the call's PII is sealed");
+    rig.store.append_batch("acme", records).await.unwrap();
+    rig.store.shred("acme", Some(&id)).await.unwrap();
+
+    let report = attach_until_the_turn_ends(&rig, &id, "the recorded call was never decided").await;
+    assert_eq!(report.decisions, 1);
+    let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let decision = all.iter().find(|e| e.record.kind == "vargate.decision").unwrap();
+    let reason = decision.record.payload["reason"].as_str().unwrap();
+    assert!(reason.starts_with("denied on a fault: its original parameters cannot be had"), "{reason}");
     rig.sim.shutdown().await;
 }
 

@@ -67,7 +67,10 @@ impl SessionState {
         event_seq: Option<u64>,
         ts: &str,
     ) -> Result<(), IngestError> {
-        let mut decision = decide_or_deny(decider, request).await;
+        let mut decision = match self.faulted.remove(&request.tool_use_id) {
+            Some(cause) => Decision::deny(format!("denied on a fault: {cause}")),
+            None => decide_or_deny(decider, request).await,
+        };
         if decision.verdict == Verdict::Hold {
             match decider.approvals() {
                 Some(queue) => match self.hold(store, queue, request, &decision, event_seq, ts).await {

@@ -143,7 +143,9 @@ impl SessionState {
         event_seq: Option<u64>,
     ) -> Result<Map<String, Value>, String> {
         let record = match event_seq {
-            Some(seq) => super::recover::record_at(store, &self.tenant, &self.session_id, seq).await,
+            Some(seq) => super::recover::record_at(store, &self.tenant, &self.session_id, seq)
+                .await
+                .map_err(|e| e.to_string())?,
             None => self.find_tool_use(store, &request.tool_use_id).await?,
         };
         let record = record.ok_or("the record of its tool-use event is not in the log")?.record;

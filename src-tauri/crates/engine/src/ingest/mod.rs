@@ -96,7 +96,7 @@ pub async fn ingest_session_until<D: Decider>(
             .to_owned(),
         Err(_) => "unknown".to_owned(),
     };
-    state.recover_waiting(store).await;
+    state.recover_waiting(store).await?;
     let (tx, rx) = mpsc::channel::<StreamItem>(CHANNEL);
     let (over_tx, over_rx) = tokio::sync::oneshot::channel::<bool>();
     // Three stages, each a task: the watcher reads and decodes events, the preparer makes them records, the
@@ -225,9 +225,11 @@ struct SessionState {
     tokens_recorded: u64,
     /// While loading: recorded calls that wait on Vargate with no answer seen, by id, with their record's seq.
     unanswered: HashMap<String, u64>,
-    /// The event ids the session's last recorded status (an idle that requires action) asks answers for, and
-    /// its time: acted on when a run starts (see `recover`).
-    asked: Option<(Vec<String>, String)>,
+    /// The session's last recorded status when it is an idle that requires action: acted on when a run starts
+    /// (see `recover`).
+    asked: Option<recover::Asked>,
+    /// Calls to deny on a fault when decided, with the cause (their originals could not be had).
+    faulted: HashMap<String, String>,
 }
 
 /// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
@@ -262,6 +264,7 @@ impl SessionState {
             tokens_recorded: 0,
             unanswered: HashMap::new(),
             asked: None,
+            faulted: HashMap::new(),
         };
         let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };

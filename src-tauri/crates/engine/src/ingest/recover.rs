@@ -6,14 +6,24 @@
 use super::{IngestError, IngestReport, SessionState, event_id};
 use crate::decision::Decider;
 use serde_json::Value;
-use vargate_agents::client::Client;
+use vargate_agents::client::{Client, ListOptions};
 use vargate_agents::events::SessionEvent;
 use vargate_proof::AuditRecord;
-use vargate_store::{Store, TimelineEntry, TimelineFilter};
+use vargate_store::{Store, StoreError, TimelineEntry, TimelineFilter};
+
+/// The idle a session's last recorded status is, when it requires action: the calls it asks answers for, its
+/// time and its event id.
+#[derive(Debug)]
+pub(super) struct Asked {
+    calls: Vec<String>,
+    ts: String,
+    idle_id: String,
+}
 
 impl SessionState {
     /// While loading the log: what `record` says of the calls that wait on Vargate — a call that asks, the
-    /// answer to one seen on the stream, or the idle that asks for answers (until a later status replaces it).
+    /// answer to one seen on the stream, or the idle that asks for answers (until a later status replaces it;
+    /// a run that ended otherwise leaves no call waiting).
     pub(super) fn note_call(&mut self, record: &AuditRecord) {
         let p = &record.payload;
         let answers = |member: &str| p.get(member).and_then(Value::as_str).map(str::to_owned);
@@ -31,39 +41,53 @@ impl SessionState {
                 answers("custom_tool_use_id").map(|id| self.unanswered.remove(&id));
             }
             "session.status_idle" if p["stop_reason"]["type"] == "requires_action" => {
-                let ids = p["stop_reason"]["event_ids"].as_array().into_iter().flatten();
-                self.asked = Some((ids.filter_map(Value::as_str).map(str::to_owned).collect(), record.ts.clone()));
+                let calls = p["stop_reason"]["event_ids"].as_array().into_iter().flatten();
+                self.asked = event_id(record).map(|idle| Asked {
+                    calls: calls.filter_map(Value::as_str).map(str::to_owned).collect(),
+                    ts: record.ts.clone(),
+                    idle_id: idle.to_owned(),
+                });
             }
-            "session.status_idle" | "session.status_running" | "session.status_terminated" => self.asked = None,
+            "session.status_running" => self.asked = None,
+            "session.status_idle" | "session.status_terminated" | "session.deleted" => {
+                // The run ended without answers (an interrupt, the end): no call of it waits any more.
+                self.asked = None;
+                self.unanswered.clear();
+            }
             _ => {}
         }
     }
 
     /// Once the session's agent is known: the calls noted unanswered and never decided wait again, rebuilt
     /// from their records with their original parameters. One whose original cannot be had (its session was
-    /// shredded) is left unanswered, so the session stays blocked: nothing runs undecided.
-    pub(super) async fn recover_waiting(&mut self, store: &Store) {
+    /// shredded, sealing had failed) waits as recorded, redacted, to be denied with that cause.
+    pub(super) async fn recover_waiting(&mut self, store: &Store) -> Result<(), IngestError> {
         for (id, seq) in std::mem::take(&mut self.unanswered) {
             if self.answered.contains(&id) {
                 continue;
             }
-            let Some(entry) = record_at(store, &self.tenant, &self.session_id, seq).await else { continue };
-            let event = match self.original_event(store, entry.record.payload).await {
-                Ok(Value::Object(raw)) => SessionEvent::from_object(raw),
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::error!(session = self.session_id, call = id, "a recorded call cannot be decided: {e}");
-                    continue;
+            let Some(entry) = record_at(store, &self.tenant, &self.session_id, seq).await? else { continue };
+            let event = match self.original_event(store, entry.record.payload.clone()).await {
+                Ok(event) => event,
+                Err(cause) => {
+                    self.faulted.insert(id.clone(), format!("its original parameters cannot be had: {cause}"));
+                    entry.record.payload
                 }
             };
-            if let Ok(event) = event {
+            // A record that is no event (a malformed one, kept inside a note) waits on nobody, as it did live.
+            if let Value::Object(raw) = event
+                && let Ok(event) = SessionEvent::from_object(raw)
+            {
                 self.follow(Some(&id), &event.kind, &entry.record.ts, Some(seq));
             }
         }
+        Ok(())
     }
 
     /// At the start of a run: the calls the session's last recorded status (an idle that requires action)
-    /// asks for are decided now, as the stream will not bring that idle again.
+    /// asks for are decided now, as the stream will not bring that idle again — if that idle is still the
+    /// session's newest event. Otherwise the session went on without us (someone answered, it was interrupted
+    /// or deleted): the stream brings what followed, and an idle that asks again finds the calls waiting.
     pub(super) async fn decide_asked<D: Decider>(
         &mut self,
         client: &Client,
@@ -71,8 +95,18 @@ impl SessionState {
         decider: &D,
         report: &mut IngestReport,
     ) -> Result<(), IngestError> {
-        let Some((ids, ts)) = self.asked.take() else { return Ok(()) };
-        for id in ids {
+        let Some(Asked { calls, ts, idle_id }) = self.asked.take() else { return Ok(()) };
+        let newest = ListOptions { limit: Some(1), order: Some("desc".into()), ..ListOptions::default() };
+        match client.list_events(&self.session_id, &newest).await {
+            Ok(page) if page.data.first().and_then(SessionEvent::id) == Some(idle_id.as_str()) => {}
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                // Not deciding blindly: the stream brings the session's state, and the calls wait for it.
+                tracing::warn!(session = self.session_id, "whether the recorded idle still asks is unknown: {e}");
+                return Ok(());
+            }
+        }
+        for id in calls {
             if let Some((request, event_seq)) = self.waiting.remove(&id) {
                 self.decide(client, store, decider, &request, event_seq, &ts).await?;
                 report.decisions += 1;
@@ -83,8 +117,13 @@ impl SessionState {
 }
 
 /// The session's record at `seq`, if the log holds it.
-pub(super) async fn record_at(store: &Store, tenant: &str, session: &str, seq: u64) -> Option<TimelineEntry> {
+pub(super) async fn record_at(
+    store: &Store,
+    tenant: &str,
+    session: &str,
+    seq: u64,
+) -> Result<Option<TimelineEntry>, StoreError> {
     let filter = TimelineFilter { after_seq: seq.checked_sub(1), limit: 1, ..TimelineFilter::default() };
-    let page = store.timeline(tenant, session, &filter).await.ok()?;
-    page.into_iter().find(|e| e.record.seq == seq)
+    let page = store.timeline(tenant, session, &filter).await?;
+    Ok(page.into_iter().find(|e| e.record.seq == seq))
 }
