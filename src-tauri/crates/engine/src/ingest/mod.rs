@@ -41,6 +41,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("managed-agents API: {0}")]
     Api(#[from] ClientError),
+    /// A stage of ingest (the watcher or the preparer) stopped unexpectedly (it panicked).
+    #[error("ingest stopped: {0}")]
+    Stopped(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -187,14 +190,12 @@ pub async fn ingest_session_until<D: Decider>(
         }
         Ok::<_, IngestError>(report)
     };
-    let (watched, consumed, _) = tokio::join!(watcher, consumer, preparer);
+    let (watched, consumed, prepared) = tokio::join!(watcher, consumer, preparer);
     let mut report = consumed?;
-    let watched = watched.map_err(|e| {
-        IngestError::Api(ClientError::Decode {
-            what: format!("the stream of session {session_id}"),
-            reason: e.to_string(),
-        })
-    })?;
+    // A stage that panicked ends the run with an error, never as if ingest had been stopped.
+    prepared.map_err(|e| IngestError::Stopped(format!("preparing the events of session {session_id}: {e}")))?;
+    let watched =
+        watched.map_err(|e| IngestError::Stopped(format!("watching the stream of session {session_id}: {e}")))?;
     report.end = match watched? {
         WatchEnd::Stopped => None,
         end => Some(end),
