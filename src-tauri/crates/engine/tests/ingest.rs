@@ -370,6 +370,79 @@ async fn a_call_recorded_but_never_decided_is_decided_on_reattach() {
     rig.sim.shutdown().await;
 }
 
+/// Ingest died after recording its decision on the call, before sending the answer: attaching again sends
+/// the answer as recorded, decides nothing anew, and the turn goes on.
+#[tokio::test]
+async fn a_decision_recorded_but_never_sent_is_sent_on_reattach() {
+    let rig = rig(None).await;
+    let (id, history) = blocked_session(&rig, "tool_use").await;
+    let call = history.last().unwrap().raw["stop_reason"]["event_ids"][0].as_str().unwrap().to_owned();
+    let mut records = observed_records(&id, &history);
+    let reason = "denied before the crash";
+    records.push(vargate_store::NewRecord {
+        session_id: id.clone(),
+        ts: records.last().unwrap().ts.clone(),
+        kind: "vargate.decision".into(),
+        source: "pipeline".into(),
+        decision: "deny".into(),
+        payload: json!({"tool_use_id": call, "tool": "bash", "tool_kind": "builtin", "agent": "a",
+                        "params": {}, "reason": reason}),
+    });
+    rig.store.append_batch("acme", records).await.unwrap();
+
+    let report = attach_until_the_turn_ends(&rig, &id, "the recorded decision was never sent").await;
+    assert_eq!(report.decisions, 0, "{report:?}");
+    let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().filter(|e| e.record.kind == "vargate.decision").count(), 1);
+    let echo = all.iter().find(|e| e.record.kind == "user.tool_confirmation").expect("the answer, echoed");
+    assert_eq!(echo.record.payload["result"], "deny");
+    assert_eq!(echo.record.payload["deny_message"], format!("denied by Vargate: {reason}"));
+    rig.sim.shutdown().await;
+}
+
+/// The same for an allowed custom call: the answer is the result its execution record holds (the tool is
+/// not run again); with no execution record (the run died while the tool ran) it is an error that says so.
+#[tokio::test]
+async fn an_allowed_custom_call_is_answered_with_its_recorded_result() {
+    let rig = rig(None).await;
+    for (executed, text, is_error) in
+        [(true, "opened in the editor", false), (false, "its result was lost when Vargate stopped", true)]
+    {
+        let (id, history) = blocked_session(&rig, "custom_tool").await;
+        let call = history.last().unwrap().raw["stop_reason"]["event_ids"][0].as_str().unwrap().to_owned();
+        let mut records = observed_records(&id, &history);
+        let ts = records.last().unwrap().ts.clone();
+        let record = |kind: &str, decision: &str, payload: Value| vargate_store::NewRecord {
+            session_id: id.clone(),
+            ts: ts.clone(),
+            kind: kind.into(),
+            source: "pipeline".into(),
+            decision: decision.into(),
+            payload,
+        };
+        records.push(record(
+            "vargate.decision",
+            "allow",
+            json!({"tool_use_id": call, "tool": "open_in_editor", "tool_kind": "custom", "reason": "fine"}),
+        ));
+        if executed {
+            let content = json!([{"type": "text", "text": text}]);
+            let payload = json!({"tool_use_id": call, "tool": "open_in_editor", "executor": "test",
+                                 "is_error": false, "content": content});
+            records.push(record("vargate.execution", "ok", payload));
+        }
+        rig.store.append_batch("acme", records).await.unwrap();
+
+        let report = attach_until_the_turn_ends(&rig, &id, "the recorded result was never sent").await;
+        assert_eq!(report.decisions, 0, "{report:?}");
+        let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+        let echo = all.iter().find(|e| e.record.kind == "user.custom_tool_result").expect("the answer, echoed");
+        assert_eq!(echo.record.payload["is_error"], is_error, "{}", echo.record.payload);
+        assert!(echo.record.payload["content"][0]["text"].as_str().unwrap().contains(text));
+    }
+    rig.sim.shutdown().await;
+}
+
 /// The same log, but the session went on without Vargate: someone answered the call and the turn ended. The
 /// recorded idle is no longer the session's newest event, so nothing is decided on it; the stream brings what
 /// followed.

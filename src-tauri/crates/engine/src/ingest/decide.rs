@@ -110,13 +110,22 @@ impl SessionState {
             (ToolCallKind::Custom, Verdict::Allow) => self.execute(store, decider, request, originals).await?,
             _ => answer_event(request, decision),
         };
+        self.deliver(client, store, &request.tool_use_id, verdict, answer).await
+    }
+
+    /// Sends the answer to a call; a failed delivery is recorded (with the answer), and the session then stays
+    /// blocked, which is the safe side.
+    pub(super) async fn deliver(
+        &self,
+        client: &Client,
+        store: &Store,
+        tool_use_id: &str,
+        verdict: &str,
+        answer: Value,
+    ) -> Result<(), IngestError> {
         if let Err(e) = client.send_events(&self.session_id, std::slice::from_ref(&answer)).await {
-            tracing::error!(
-                session = self.session_id,
-                tool_use_id = request.tool_use_id,
-                "delivering a decision failed: {e}"
-            );
-            let payload = json!({ "tool_use_id": request.tool_use_id, "answer": answer, "error": e.to_string() });
+            tracing::error!(session = self.session_id, tool_use_id, "delivering a decision failed: {e}");
+            let payload = json!({ "tool_use_id": tool_use_id, "answer": answer, "error": e.to_string() });
             store.append(&self.tenant, self.record(DELIVERY_FAILED, &now(), "pipeline", verdict, payload)).await?;
         }
         Ok(())
@@ -211,26 +220,27 @@ pub fn interrupt_events(message: Option<&str>) -> Vec<Value> {
 
 /// The event that carries a decision back to the session.
 fn answer_event(request: &DecisionRequest, decision: &Decision) -> Value {
-    let reason = &decision.reason;
-    match (request.kind, decision.verdict) {
+    answer(request.kind, &request.tool, &request.tool_use_id, decision.verdict, &decision.reason)
+}
+
+/// The answer to call `tool_use_id` (of tool `tool`) that a verdict gives, `reason` its decision's: also built
+/// from a decision record, to send again what a run that died did not (see `recover`).
+pub(super) fn answer(kind: ToolCallKind, tool: &str, tool_use_id: &str, verdict: Verdict, reason: &str) -> Value {
+    match (kind, verdict) {
         // Allowed custom calls are answered with what their executor gave (`SessionState::execute`), never
         // from here; should one reach here, it says it did not run.
         (ToolCallKind::Custom, Verdict::Allow) => {
-            let ran = crate::executor::Execution::not_configured(&request.tool);
-            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
+            let ran = crate::executor::Execution::not_configured(tool);
+            json!({"type": "user.custom_tool_result", "custom_tool_use_id": tool_use_id, "is_error": true,
                    "content": ran.content})
         }
         // A hold is never answered; it is concluded first. Should one reach here, it is a deny.
         (ToolCallKind::Custom, Verdict::Deny | Verdict::Hold) => {
-            json!({"type": "user.custom_tool_result", "custom_tool_use_id": request.tool_use_id, "is_error": true,
+            json!({"type": "user.custom_tool_result", "custom_tool_use_id": tool_use_id, "is_error": true,
                    "content": [{"type": "text", "text": format!("denied by Vargate: {reason}")}]})
         }
-        (_, Verdict::Hold) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
-                   "result": "deny", "deny_message": format!("denied by Vargate: {reason}")}),
-        (_, Verdict::Allow) => {
-            json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id, "result": "allow"})
-        }
-        (_, Verdict::Deny) => json!({"type": "user.tool_confirmation", "tool_use_id": request.tool_use_id,
+        (_, Verdict::Allow) => json!({"type": "user.tool_confirmation", "tool_use_id": tool_use_id, "result": "allow"}),
+        (_, Verdict::Deny | Verdict::Hold) => json!({"type": "user.tool_confirmation", "tool_use_id": tool_use_id,
                    "result": "deny", "deny_message": format!("denied by Vargate: {reason}")}),
     }
 }

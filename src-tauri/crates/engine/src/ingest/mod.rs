@@ -231,6 +231,8 @@ struct SessionState {
     asked: Option<recover::Asked>,
     /// Calls to deny on a fault when decided, with the cause (their originals could not be had).
     faulted: HashMap<String, String>,
+    /// While loading: decisions recorded with no answer seen, by call id.
+    unsent: HashMap<String, recover::Unsent>,
 }
 
 /// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
@@ -266,6 +268,7 @@ impl SessionState {
             unanswered: HashMap::new(),
             asked: None,
             faulted: HashMap::new(),
+            unsent: HashMap::new(),
         };
         let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };

@@ -1,15 +1,30 @@
-//! Attaching again after ingest stopped between recording a call that waits on Vargate and deciding it (a
-//! crash, a kill): the log holds the call, and maybe the idle that asks for it, but no decision. The watcher
-//! does not deliver recorded events again, so such calls are rebuilt from their records, and an idle the log
-//! holds already is acted on at once. Without this the session would wait for an answer for good.
+//! Attaching again after ingest stopped between recording a call that waits on Vargate and answering it (a
+//! crash, a kill): the log holds the call, and maybe the idle that asks for it, and no decision — or a
+//! decision whose answer was never sent. The watcher does not deliver recorded events again, so such calls
+//! are rebuilt from their records, and an idle the log holds already is acted on at once: undecided calls are
+//! decided, decided ones answered as recorded (a tool is never run twice). Without this the session would wait
+//! for an answer for good.
 
-use super::{IngestError, IngestReport, SessionState, event_id};
-use crate::decision::Decider;
+use super::decide::answer;
+use super::{DECISION, DELIVERY_FAILED, EXECUTION, IngestError, IngestReport, SessionState, event_id};
+use crate::decision::{Decider, ToolCallKind, Verdict};
 use serde_json::Value;
+use serde_json::json;
 use vargate_agents::client::{Client, ListOptions};
 use vargate_agents::events::SessionEvent;
 use vargate_proof::AuditRecord;
 use vargate_store::{Store, StoreError, TimelineEntry, TimelineFilter};
+
+/// A decision the log holds whose answer it does not: what sending that answer again needs.
+#[derive(Debug)]
+pub(super) struct Unsent {
+    kind: ToolCallKind,
+    tool: String,
+    verdict: Verdict,
+    reason: String,
+    /// The record of an allowed custom call's execution, whose result is the answer.
+    execution: Option<u64>,
+}
 
 /// The idle a session's last recorded status is, when it requires action: the calls it asks answers for, its
 /// time and its event id.
@@ -34,11 +49,30 @@ impl SessionState {
                     self.unanswered.insert(id.to_owned(), record.seq);
                 }
             }
-            "user.tool_confirmation" => {
-                answers("tool_use_id").map(|id| self.unanswered.remove(&id));
+            // An answer on the stream, or a delivery that failed (the session then stays blocked, on record).
+            "user.tool_confirmation" | "user.custom_tool_result" | DELIVERY_FAILED => {
+                let id = answers("tool_use_id").or_else(|| answers("custom_tool_use_id"));
+                if let Some(id) = id {
+                    self.unanswered.remove(&id);
+                    self.unsent.remove(&id);
+                }
             }
-            "user.custom_tool_result" => {
-                answers("custom_tool_use_id").map(|id| self.unanswered.remove(&id));
+            DECISION if matches!(record.decision.as_str(), "allow" | "deny") => {
+                if let Some(id) = answers("tool_use_id") {
+                    let kind = match p["tool_kind"].as_str() {
+                        Some("builtin") => ToolCallKind::BuiltIn,
+                        Some("mcp") => ToolCallKind::Mcp,
+                        _ => ToolCallKind::Custom,
+                    };
+                    let verdict = if record.decision == "allow" { Verdict::Allow } else { Verdict::Deny };
+                    let (tool, reason) = (answers("tool").unwrap_or_default(), answers("reason").unwrap_or_default());
+                    self.unsent.insert(id, Unsent { kind, tool, verdict, reason, execution: None });
+                }
+            }
+            EXECUTION => {
+                if let Some(unsent) = answers("tool_use_id").and_then(|id| self.unsent.get_mut(&id)) {
+                    unsent.execution = Some(record.seq);
+                }
             }
             "session.status_idle" if p["stop_reason"]["type"] == "requires_action" => {
                 let calls = p["stop_reason"]["event_ids"].as_array().into_iter().flatten();
@@ -53,6 +87,7 @@ impl SessionState {
                 // The run ended without answers (an interrupt, the end): no call of it waits any more.
                 self.asked = None;
                 self.unanswered.clear();
+                self.unsent.clear();
             }
             _ => {}
         }
@@ -110,9 +145,36 @@ impl SessionState {
             if let Some((request, event_seq)) = self.waiting.remove(&id) {
                 self.decide(client, store, decider, &request, event_seq, &ts).await?;
                 report.decisions += 1;
+            } else if let Some(unsent) = self.unsent.remove(&id) {
+                let verdict = if unsent.verdict == Verdict::Allow { "allow" } else { "deny" };
+                let answer = match (unsent.kind, unsent.verdict) {
+                    (ToolCallKind::Custom, Verdict::Allow) => self.recorded_result(store, &id, unsent.execution).await,
+                    (kind, verdict) => answer(kind, &unsent.tool, &id, verdict, &unsent.reason),
+                };
+                self.deliver(client, store, &id, verdict, answer).await?;
             }
         }
         Ok(())
+    }
+
+    /// An allowed custom call's answer as its execution record holds it (the original, unsealed). Without
+    /// one (the run died while the tool ran) it says so, as an error: the tool is not run again.
+    async fn recorded_result(&self, store: &Store, id: &str, execution: Option<u64>) -> Value {
+        let record = match execution {
+            Some(seq) => record_at(store, &self.tenant, &self.session_id, seq).await.ok().flatten(),
+            None => None,
+        };
+        let result = match record {
+            Some(entry) => self.original_event(store, entry.record.payload).await.ok(),
+            None => None,
+        };
+        match result {
+            Some(r) => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id,
+                              "is_error": r["is_error"].as_bool().unwrap_or(true), "content": r["content"]}),
+            None => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id, "is_error": true,
+                           "content": [{"type": "text", "text": "allowed by Vargate, but its result was lost when \
+                                        Vargate stopped; the tool is not run again"}]}),
+        }
     }
 }
 
