@@ -73,7 +73,7 @@ impl SessionState {
         };
         if decision.verdict == Verdict::Hold {
             match decider.approvals() {
-                Some(queue) => match self.hold(store, queue, request, &decision, event_seq, ts).await {
+                Some(queue) => match self.hold(client, store, queue, request, &decision, event_seq, ts).await {
                     Ok(()) => return Ok(()),
                     Err(cause) => {
                         decision = Decision::deny(format!("denied on a fault: queueing the approval failed: {cause}"));

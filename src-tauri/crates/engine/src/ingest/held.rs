@@ -27,8 +27,10 @@ pub(super) struct Held {
 
 impl SessionState {
     /// Records the hold (the decision record, then the queue's row) and leaves the call waiting.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn hold(
         &mut self,
+        client: &Client,
         store: &Store,
         queue: &Approvals,
         request: &DecisionRequest,
@@ -75,7 +77,7 @@ impl SessionState {
         self.held.insert(approval_id.clone(), Held::from_record(&payload));
         if let Err(e) = queue.open(row).await {
             // The hold is recorded but could not be queued: conclude it now, as a deny with the cause.
-            self.conclude_with(store, &approval_id, &e.to_string()).await?;
+            self.conclude_with(client, store, &approval_id, &e.to_string()).await?;
             return Ok(());
         }
         self.new_holds.push(approval_id);
@@ -201,15 +203,22 @@ impl SessionState {
         }
     }
 
-    /// Concludes a hold without waiting (its queueing failed): a deny recorded with the cause.
-    async fn conclude_with(&mut self, store: &Store, approval_id: &str, cause: &str) -> Result<(), IngestError> {
+    /// Concludes a hold without waiting (its queueing failed): a deny recorded with the cause, then sent.
+    async fn conclude_with(
+        &mut self,
+        client: &Client,
+        store: &Store,
+        approval_id: &str,
+        cause: &str,
+    ) -> Result<(), IngestError> {
         let Some(held) = self.held.remove(approval_id) else { return Ok(()) };
         let mut decision = deny_with(format!("denied on a fault: {cause}"), None);
         decision.evidence.insert("action_id".into(), json!(held.action_id));
         let request = held.request(&self.tenant, &self.session_id);
         let payload = decision_payload(&request, &decision);
         store.append(&self.tenant, self.record(DECISION, &now(), "pipeline", "deny", payload)).await?;
-        Ok(())
+        let answer = super::decide::answer(held.kind, &held.tool, &held.tool_use_id, Verdict::Deny, &decision.reason);
+        self.deliver(client, store, &held.tool_use_id, "deny", answer).await
     }
 
     /// The session ended while calls were held: each is expired, and the final decision recorded.

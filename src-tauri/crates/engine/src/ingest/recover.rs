@@ -6,11 +6,12 @@
 //! for an answer for good.
 
 use super::decide::answer;
-use super::{DECISION, DELIVERY_FAILED, EXECUTION, IngestError, IngestReport, SessionState, event_id};
+use super::{DECISION, EXECUTION, IngestError, IngestReport, SessionState, event_id};
 use crate::decision::{Decider, ToolCallKind, Verdict};
 use serde_json::Value;
 use serde_json::json;
-use vargate_agents::client::{Client, ListOptions};
+use std::collections::HashSet;
+use vargate_agents::client::Client;
 use vargate_agents::events::SessionEvent;
 use vargate_proof::AuditRecord;
 use vargate_store::{Store, StoreError, TimelineEntry, TimelineFilter};
@@ -49,8 +50,8 @@ impl SessionState {
                     self.unanswered.insert(id.to_owned(), record.seq);
                 }
             }
-            // An answer on the stream, or a delivery that failed (the session then stays blocked, on record).
-            "user.tool_confirmation" | "user.custom_tool_result" | DELIVERY_FAILED => {
+            // An answer on the stream. (A delivery that failed is no answer: re-attaching sends it again.)
+            "user.tool_confirmation" | "user.custom_tool_result" => {
                 let id = answers("tool_use_id").or_else(|| answers("custom_tool_use_id"));
                 if let Some(id) = id {
                     self.unanswered.remove(&id);
@@ -120,9 +121,10 @@ impl SessionState {
     }
 
     /// At the start of a run: the calls the session's last recorded status (an idle that requires action)
-    /// asks for are decided now, as the stream will not bring that idle again — if that idle is still the
-    /// session's newest event. Otherwise the session went on without us (someone answered, it was interrupted
-    /// or deleted): the stream brings what followed, and an idle that asks again finds the calls waiting.
+    /// asks for are answered now, as the stream will not bring that idle again — those the API's history
+    /// shows no answer to since, while no status has followed the idle. A status that followed means the
+    /// session went on without us (interrupted, deleted, answered by someone else): the stream brings that,
+    /// and an idle that asks again finds the calls waiting.
     pub(super) async fn decide_asked<D: Decider>(
         &mut self,
         client: &Client,
@@ -131,27 +133,29 @@ impl SessionState {
         report: &mut IngestReport,
     ) -> Result<(), IngestError> {
         let Some(Asked { calls, ts, idle_id }) = self.asked.take() else { return Ok(()) };
-        let newest = ListOptions { limit: Some(1), order: Some("desc".into()), ..ListOptions::default() };
-        match client.list_events(&self.session_id, &newest).await {
-            Ok(page) if page.data.first().and_then(SessionEvent::id) == Some(idle_id.as_str()) => {}
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                // Not deciding blindly: the stream brings the session's state, and the calls wait for it.
-                tracing::warn!(session = self.session_id, "whether the recorded idle still asks is unknown: {e}");
-                return Ok(());
-            }
+        // What the session did after the idle (the API's history from its time on; an error ends the run,
+        // which must not answer blindly).
+        let since = client.events_since(&self.session_id, Some(&ts)).await?;
+        let Some(at) = since.iter().position(|e| e.id() == Some(idle_id.as_str())) else { return Ok(()) };
+        let after = &since[at + 1..];
+        if after.iter().any(|e| e.event_type().starts_with("session.")) {
+            return Ok(());
         }
-        for id in calls {
-            if let Some((request, event_seq)) = self.waiting.remove(&id) {
+        let answered: HashSet<&str> = after
+            .iter()
+            .filter_map(|e| ["tool_use_id", "custom_tool_use_id"].iter().find_map(|k| e.raw.get(*k)?.as_str()))
+            .collect();
+        for id in calls.iter().filter(|id| !answered.contains(id.as_str())) {
+            if let Some((request, event_seq)) = self.waiting.remove(id) {
                 self.decide(client, store, decider, &request, event_seq, &ts).await?;
                 report.decisions += 1;
-            } else if let Some(unsent) = self.unsent.remove(&id) {
+            } else if let Some(unsent) = self.unsent.remove(id) {
                 let verdict = if unsent.verdict == Verdict::Allow { "allow" } else { "deny" };
                 let answer = match (unsent.kind, unsent.verdict) {
-                    (ToolCallKind::Custom, Verdict::Allow) => self.recorded_result(store, &id, unsent.execution).await,
-                    (kind, verdict) => answer(kind, &unsent.tool, &id, verdict, &unsent.reason),
+                    (ToolCallKind::Custom, Verdict::Allow) => self.recorded_result(store, id, unsent.execution).await,
+                    (kind, verdict) => answer(kind, &unsent.tool, id, verdict, &unsent.reason),
                 };
-                self.deliver(client, store, &id, verdict, answer).await?;
+                self.deliver(client, store, id, verdict, answer).await?;
             }
         }
         Ok(())
