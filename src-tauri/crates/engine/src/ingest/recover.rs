@@ -165,19 +165,25 @@ impl SessionState {
     /// one (the run died while the tool ran) it says so, as an error: the tool is not run again.
     async fn recorded_result(&self, store: &Store, id: &str, execution: Option<u64>) -> Value {
         let record = match execution {
-            Some(seq) => record_at(store, &self.tenant, &self.session_id, seq).await.ok().flatten(),
-            None => None,
+            Some(seq) => record_at(store, &self.tenant, &self.session_id, seq)
+                .await
+                .map_err(|e| format!("its recorded result cannot be read: {e}")),
+            None => Ok(None),
         };
         let result = match record {
-            Some(entry) => self.original_event(store, entry.record.payload).await.ok(),
-            None => None,
+            Ok(Some(entry)) => self
+                .original_event(store, entry.record.payload)
+                .await
+                .map_err(|e| format!("its recorded result cannot be read: {e}")),
+            Ok(None) => Err("its result was lost when Vargate stopped".to_owned()),
+            Err(e) => Err(e),
         };
         match result {
-            Some(r) => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id,
-                              "is_error": r["is_error"].as_bool().unwrap_or(true), "content": r["content"]}),
-            None => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id, "is_error": true,
-                           "content": [{"type": "text", "text": "allowed by Vargate, but its result was lost when \
-                                        Vargate stopped; the tool is not run again"}]}),
+            Ok(r) => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id,
+                            "is_error": r["is_error"].as_bool().unwrap_or(true), "content": r["content"]}),
+            Err(why) => json!({"type": "user.custom_tool_result", "custom_tool_use_id": id, "is_error": true,
+                               "content": [{"type": "text", "text": format!(
+                                   "allowed by Vargate, but {why}; the tool is not run again")}]}),
         }
     }
 }
