@@ -447,13 +447,21 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     sim.shutdown().await;
 }
 
-/// A watch that fails (here: the API goes away) is not the session's end: a call held for approval stays
-/// pending for the next run, and no deny claiming that the session ended is recorded.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_watch_leaves_held_calls_pending() {
+/// A session whose agent calls the custom tool `open_in_editor` (which the demo policies hold for approval),
+/// its turn started, and a governor with an approval queue (60 s timeout) over a fresh log in `dir`.
+struct HeldTurn {
+    store: Store,
+    sim: SimHandle,
+    client: Client,
+    _scenarios: tempfile::TempDir,
+    session: String,
+    approvals: Arc<vargate_engine::Approvals>,
+    governor: Governor,
+}
+
+async fn held_turn(dir: &std::path::Path) -> HeldTurn {
     use vargate_engine::{ApprovalConfig, Approvals};
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store(dir).await;
     let steps = json!([
         {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
         {"type": "message", "text": "opened"}
@@ -468,10 +476,19 @@ async fn a_failed_watch_leaves_held_calls_pending() {
         .unwrap()
         .id;
     let config = ApprovalConfig { timeout: Duration::from_secs(60), poll: Duration::from_millis(50), webhook: None };
-    let governor =
-        Governor::new(demo_policies(), store.clone()).with_approvals(Arc::new(Approvals::new(store.clone(), config)));
+    let approvals = Arc::new(Approvals::new(store.clone(), config));
+    let governor = Governor::new(demo_policies(), store.clone()).with_approvals(approvals.clone());
     let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
     client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
+    HeldTurn { store, sim, client, _scenarios, session, approvals, governor }
+}
+
+/// A watch that fails (here: the API goes away) is not the session's end: a call held for approval stays
+/// pending for the next run, and no deny claiming that the session ended is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_watch_leaves_held_calls_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let HeldTurn { store, sim, session, governor, .. } = held_turn(dir.path()).await;
     // A client that gives up quickly once the API is gone.
     let mut quick = ClientConfig::new(sim.base_url(), "sk-test");
     (quick.initial_backoff, quick.max_backoff) = (Duration::from_millis(10), Duration::from_millis(20));
@@ -499,6 +516,44 @@ async fn a_failed_watch_leaves_held_calls_pending() {
     let decided = decisions(&store, &session).await;
     assert_eq!(decided.len(), 1, "only the hold: {decided:?}");
     assert_eq!(decided[0].record.decision, "require_approval");
+}
+
+/// A held call answered outside Vargate (someone sent the session its result directly) is no longer
+/// awaited: its hold ends with a recorded deny that says so, and its approval is expired, so that approving
+/// it later runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_call_answered_elsewhere_ends_its_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let HeldTurn { store, sim, client, session, governor, approvals, .. } = held_turn(dir.path()).await;
+    let options = WatchOptions { max_reconnects: Some(20), ..WatchOptions::default() };
+    let run = ingest_session(&client, &store, TENANT, &session, &governor, &options);
+    let outside = async {
+        let held = loop {
+            if let Some(row) = store.approvals(true).await.unwrap().into_iter().next() {
+                break row;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let answer = json!({"type": "user.custom_tool_result", "custom_tool_use_id": held.tool_use_id,
+                            "content": [{"type": "text", "text": "opened by hand"}]});
+        client.send_events(&session, &[answer]).await.unwrap();
+        end_after_decisions(&store, &client, &session, 2).await;
+        held
+    };
+    let (ran, held) = tokio::time::timeout(Duration::from_secs(60), async { tokio::join!(run, outside) })
+        .await
+        .expect("the hold ended");
+    let report = ran.unwrap();
+    let decided = decisions(&store, &session).await;
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert_eq!(decided[1].record.decision, "deny");
+    let reason = decided[1].record.payload["reason"].as_str().unwrap();
+    assert!(reason.contains("answered outside Vargate"), "{reason}");
+    assert_eq!(decided[1].record.payload["approval"]["status"], "expired");
+    assert!(store.approvals(true).await.unwrap().is_empty(), "nothing is pending");
+    assert!(approvals.decide(&held.id, true, "alice", "cli", "").await.is_err(), "too late to approve");
+    assert_eq!(report.decisions, 1, "only the hold: {report:?}");
+    sim.shutdown().await;
 }
 
 /// Issue 6: the history policies see survives a restart. A quota reached before a restart still denies after

@@ -223,15 +223,27 @@ impl SessionState {
 
     /// The session ended while calls were held: each is expired, and the final decision recorded.
     pub(super) async fn end_held(&mut self, store: &Store, queue: Option<&Approvals>) -> Result<(), IngestError> {
-        let ids: Vec<String> = self.held.keys().cloned().collect();
+        self.end_holds(store, queue, |_| true, "the session ended while the call waited for approval").await
+    }
+
+    /// Ends the holds `which` picks without an answer (none is awaited any more: the run or the session ended,
+    /// or someone answered the call outside Vargate): each is expired in the queue, so that a later approval
+    /// runs nothing, and a deny saying `cause` recorded.
+    pub(super) async fn end_holds(
+        &mut self,
+        store: &Store,
+        queue: Option<&Approvals>,
+        which: impl Fn(&Held) -> bool,
+        cause: &str,
+    ) -> Result<(), IngestError> {
+        let ids: Vec<String> = self.held.iter().filter(|(_, h)| which(h)).map(|(id, _)| id.clone()).collect();
         for id in ids {
             let row = match queue {
-                Some(q) => q.expire(&id, "the session ended before a decision").await,
+                Some(q) => q.expire(&id, cause).await,
                 None => Err(ApprovalError::Unknown(id.clone())),
             };
             let Some(held) = self.held.remove(&id) else { continue };
-            let mut decision =
-                deny_with("no decision: the session ended while the call waited for approval".into(), None);
+            let mut decision = deny_with(format!("no decision: {cause}"), None);
             if let Ok(row) = &row {
                 decision.evidence.insert("approval".into(), resolution_evidence(row));
             }

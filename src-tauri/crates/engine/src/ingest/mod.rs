@@ -181,7 +181,10 @@ pub async fn ingest_session_until<D: Decider>(
                 },
                 () = &mut stop => break,
                 Some(done) = waits.join_next(), if !waits.is_empty() => {
-                    if let Ok((id, result)) = done {
+                    // A hold ended meanwhile (its run ended, the call was answered elsewhere) is concluded already.
+                    if let Ok((id, result)) = done
+                        && state.held.contains_key(&id)
+                    {
                         state.conclude(client, store, decider, &id, result).await?;
                         report.decisions += 1;
                     }
@@ -349,6 +352,21 @@ impl SessionState {
             let seq = appended.get(position).map(|a| a.seq);
             if let Some(observed) = self.follow(id.as_deref(), &kind, &ts, seq) {
                 self.watch_behaviour(client, store, decider, &observed).await?;
+            }
+            // A held call nobody awaits any more ends without an answer: answered outside Vargate (its own
+            // answers are sent only once a hold is concluded), or its run ended.
+            let answered_elsewhere = match &kind {
+                EventKind::ToolConfirmation(c) => Some(c.tool_use_id.as_str()),
+                EventKind::CustomToolResult(r) => Some(r.custom_tool_use_id.as_str()),
+                _ => None,
+            };
+            if let Some(call) = answered_elsewhere {
+                let cause = "the call was answered outside Vargate while it waited for approval";
+                self.end_holds(store, decider.approvals(), |h| h.tool_use_id == call, cause).await?;
+            }
+            if run_ended(&kind) == Some(true) {
+                let cause = "the session's run ended while the call waited for approval";
+                self.end_holds(store, decider.approvals(), |_| true, cause).await?;
             }
             if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &kind {
                 for id in event_ids {
