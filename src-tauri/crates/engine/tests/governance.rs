@@ -556,6 +556,58 @@ async fn a_held_call_answered_elsewhere_ends_its_hold() {
     sim.shutdown().await;
 }
 
+/// The same when the run that recorded the answer died before ending the hold: the next run, finding the
+/// answer in the log (the watcher does not bring it again), ends the hold at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_whose_end_was_recorded_but_not_acted_on_ends_on_reattach() {
+    let dir = tempfile::tempdir().unwrap();
+    let HeldTurn { store, sim, client, session, governor, .. } = held_turn(dir.path()).await;
+    let options = WatchOptions { max_reconnects: Some(20), ..WatchOptions::default() };
+    let held = async {
+        loop {
+            if let Some(row) = store.approvals(true).await.unwrap().into_iter().next() {
+                return row;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // Run 1 holds the call, then stops (as a process would die).
+    let (tx, rx) = tokio::sync::oneshot::channel::<vargate_store::ApprovalRow>();
+    let stop = async move {
+        let _ = rx.await;
+    };
+    let first = vargate_engine::ingest_session_until(&client, &store, TENANT, &session, &governor, &options, stop);
+    let (ran, ()) = tokio::join!(first, async {
+        let _ = tx.send(held.await);
+    });
+    ran.unwrap();
+    let row = store.approvals(true).await.unwrap().into_iter().next().expect("a pending hold");
+    // Someone answers the call outside Vargate; the log gets the answer as that run would have recorded it.
+    let answer = json!({"type": "user.custom_tool_result", "custom_tool_use_id": row.tool_use_id,
+                        "content": [{"type": "text", "text": "opened by hand"}]});
+    let echo = client.send_events(&session, &[answer]).await.unwrap().remove(0);
+    let record = vargate_store::NewRecord {
+        session_id: session.clone(),
+        ts: echo.processed_at().unwrap().to_owned(),
+        kind: echo.event_type().to_owned(),
+        source: "sse".into(),
+        decision: "observed".into(),
+        payload: Value::Object(echo.raw.clone()),
+    };
+    store.append(TENANT, record).await.unwrap();
+
+    // Run 2 ends the hold from the log alone.
+    let waiter = end_after_decisions(&store, &client, &session, 2);
+    let (ran, ()) = tokio::join!(ingest_session(&client, &store, TENANT, &session, &governor, &options), waiter);
+    ran.unwrap();
+    let decided = decisions(&store, &session).await;
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    let reason = decided[1].record.payload["reason"].as_str().unwrap();
+    assert!(reason.contains("answered outside Vargate"), "{reason}");
+    assert!(store.approvals(true).await.unwrap().is_empty(), "nothing is pending");
+    sim.shutdown().await;
+}
+
 /// Issue 6: the history policies see survives a restart. A quota reached before a restart still denies after
 /// it (a new governor over the same log rebuilds the history from the log's decision records), and what is
 /// older than a window does not count.

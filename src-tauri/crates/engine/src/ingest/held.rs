@@ -11,6 +11,10 @@ use serde_json::{Map, Value, json};
 use vargate_agents::client::Client;
 use vargate_store::{ApprovalRow, Sealed, Store, TimelineFilter};
 
+/// Why a hold ends unanswered, when nobody awaits the call any more.
+pub(super) const ANSWERED_ELSEWHERE: &str = "the call was answered outside Vargate while it waited for approval";
+pub(super) const RUN_ENDED: &str = "the session's run ended while the call waited for approval";
+
 /// A held call: what answering it needs, from its decision record.
 #[derive(Debug, Clone)]
 pub(super) struct Held {
@@ -223,7 +227,7 @@ impl SessionState {
 
     /// The session ended while calls were held: each is expired, and the final decision recorded.
     pub(super) async fn end_held(&mut self, store: &Store, queue: Option<&Approvals>) -> Result<(), IngestError> {
-        self.end_holds(store, queue, |_| true, "the session ended while the call waited for approval").await
+        self.end_holds(store, queue, |_, _| true, "the session ended while the call waited for approval").await
     }
 
     /// Ends the holds `which` picks without an answer (none is awaited any more: the run or the session ended,
@@ -233,20 +237,28 @@ impl SessionState {
         &mut self,
         store: &Store,
         queue: Option<&Approvals>,
-        which: impl Fn(&Held) -> bool,
+        which: impl Fn(&str, &Held) -> bool,
         cause: &str,
     ) -> Result<(), IngestError> {
-        let ids: Vec<String> = self.held.iter().filter(|(_, h)| which(h)).map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> = self.held.iter().filter(|(id, h)| which(id, h)).map(|(id, _)| id.clone()).collect();
         for id in ids {
             let row = match queue {
                 Some(q) => q.expire(&id, cause).await,
                 None => Err(ApprovalError::Unknown(id.clone())),
             };
             let Some(held) = self.held.remove(&id) else { continue };
-            let mut decision = deny_with(format!("no decision: {cause}"), None);
-            if let Ok(row) = &row {
-                decision.evidence.insert("approval".into(), resolution_evidence(row));
-            }
+            let mut decision = match &row {
+                // Someone decided it just before: their decision stands on record, but nothing comes of it.
+                Ok(row) if row.status != "expired" => deny_with(
+                    format!("{} by {}, but {cause}: nothing ran", row.status, row.decided_by.as_deref().unwrap_or("?")),
+                    None,
+                ),
+                _ => deny_with(format!("no decision: {cause}"), None),
+            };
+            match &row {
+                Ok(row) => decision.evidence.insert("approval".into(), resolution_evidence(row)),
+                Err(e) => decision.evidence.insert("approval_error".into(), json!(e.to_string())),
+            };
             decision.evidence.insert("action_id".into(), json!(held.action_id));
             let request = held.request(&self.tenant, &self.session_id);
             let payload = decision_payload(&request, &decision);

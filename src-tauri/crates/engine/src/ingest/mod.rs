@@ -140,6 +140,7 @@ pub async fn ingest_session_until<D: Decider>(
                 }
             }
         };
+        state.end_noted_holds(store, queue.as_ref()).await?;
         spawn_waits(&mut waits, state.held.keys().cloned().collect());
         state.decide_asked(client, store, decider, &mut report).await?;
         spawn_waits(&mut waits, std::mem::take(&mut state.new_holds));
@@ -236,6 +237,9 @@ struct SessionState {
     faulted: HashMap<String, String>,
     /// While loading: decisions recorded with no answer seen, by call id.
     unsent: HashMap<String, recover::Unsent>,
+    /// While loading: holds the log shows nobody awaits any more, by approval id, with the cause (ended when a
+    /// run starts: the run that saw it may have died before recording their end).
+    hold_ends: HashMap<String, &'static str>,
 }
 
 /// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
@@ -272,6 +276,7 @@ impl SessionState {
             asked: None,
             faulted: HashMap::new(),
             unsent: HashMap::new(),
+            hold_ends: HashMap::new(),
         };
         let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };
@@ -289,6 +294,7 @@ impl SessionState {
                 if let Some(id) = event_id(&entry.record) {
                     recorded.insert(id.to_owned());
                 }
+                state.note_hold_end(&entry.record);
                 if entry.record.kind == DECISION
                     && let Some(id) = p.get("tool_use_id").and_then(Value::as_str)
                 {
@@ -361,12 +367,11 @@ impl SessionState {
                 _ => None,
             };
             if let Some(call) = answered_elsewhere {
-                let cause = "the call was answered outside Vargate while it waited for approval";
-                self.end_holds(store, decider.approvals(), |h| h.tool_use_id == call, cause).await?;
+                let answered = |_: &str, h: &Held| h.tool_use_id == call;
+                self.end_holds(store, decider.approvals(), answered, held::ANSWERED_ELSEWHERE).await?;
             }
             if run_ended(&kind) == Some(true) {
-                let cause = "the session's run ended while the call waited for approval";
-                self.end_holds(store, decider.approvals(), |_| true, cause).await?;
+                self.end_holds(store, decider.approvals(), |_, _| true, held::RUN_ENDED).await?;
             }
             if let EventKind::Idle { stop_reason: StopReason::RequiresAction { event_ids } } = &kind {
                 for id in event_ids {

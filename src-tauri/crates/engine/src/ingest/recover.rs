@@ -6,7 +6,9 @@
 //! for an answer for good.
 
 use super::decide::answer;
+use super::held::{ANSWERED_ELSEWHERE, RUN_ENDED};
 use super::{DECISION, EXECUTION, IngestError, IngestReport, SessionState, event_id};
+use crate::approvals::Approvals;
 use crate::decision::{Decider, ToolCallKind, Verdict};
 use serde_json::Value;
 use serde_json::json;
@@ -92,6 +94,43 @@ impl SessionState {
             }
             _ => {}
         }
+    }
+
+    /// While loading, after `record`'s own effect on the holds: whether it shows a pending hold no longer
+    /// awaited — an answer to its call seen on the stream (Vargate answers a hold only after the record that
+    /// concludes it, which comes first), or a status that ends its run.
+    pub(super) fn note_hold_end(&mut self, record: &AuditRecord) {
+        if record.source != "sse" {
+            return;
+        }
+        let p = &record.payload;
+        let (call, cause) = match record.kind.as_str() {
+            "user.tool_confirmation" | "user.custom_tool_result" => {
+                let call = p.get("tool_use_id").or_else(|| p.get("custom_tool_use_id")).and_then(Value::as_str);
+                (Some(call.unwrap_or_default()), ANSWERED_ELSEWHERE)
+            }
+            "session.status_idle" if p["stop_reason"]["type"] != "requires_action" => (None, RUN_ENDED),
+            "session.status_terminated" => (None, RUN_ENDED),
+            _ => return,
+        };
+        for (id, held) in &self.held {
+            if call.is_none_or(|c| c == held.tool_use_id) {
+                self.hold_ends.entry(id.clone()).or_insert(cause);
+            }
+        }
+    }
+
+    /// At the start of a run: the holds noted while loading as no longer awaited are ended (see
+    /// [`SessionState::end_holds`]), unless a record concluded them since.
+    pub(super) async fn end_noted_holds(
+        &mut self,
+        store: &Store,
+        queue: Option<&Approvals>,
+    ) -> Result<(), IngestError> {
+        for (id, cause) in std::mem::take(&mut self.hold_ends) {
+            self.end_holds(store, queue, |held, _| held == id, cause).await?;
+        }
+        Ok(())
     }
 
     /// Once the session's agent is known: the calls noted unanswered and never decided wait again, rebuilt
