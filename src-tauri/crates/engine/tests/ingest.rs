@@ -370,33 +370,45 @@ async fn a_call_recorded_but_never_decided_is_decided_on_reattach() {
     rig.sim.shutdown().await;
 }
 
-/// Ingest died after recording its decision on the call, before sending the answer: attaching again sends
-/// the answer as recorded, decides nothing anew, and the turn goes on.
+/// Ingest died after recording its decision on the call, before sending the answer (or sending it failed):
+/// attaching again sends the answer as recorded, decides nothing anew, and the turn goes on.
 #[tokio::test]
 async fn a_decision_recorded_but_never_sent_is_sent_on_reattach() {
     let rig = rig(None).await;
-    let (id, history) = blocked_session(&rig, "tool_use").await;
-    let call = history.last().unwrap().raw["stop_reason"]["event_ids"][0].as_str().unwrap().to_owned();
-    let mut records = observed_records(&id, &history);
-    let reason = "denied before the crash";
-    records.push(vargate_store::NewRecord {
-        session_id: id.clone(),
-        ts: records.last().unwrap().ts.clone(),
-        kind: "vargate.decision".into(),
-        source: "pipeline".into(),
-        decision: "deny".into(),
-        payload: json!({"tool_use_id": call, "tool": "bash", "tool_kind": "builtin", "agent": "a",
-                        "params": {}, "reason": reason}),
-    });
-    rig.store.append_batch("acme", records).await.unwrap();
+    // Never sent (the run died), or sent and failed (recorded as such): either way it is sent again.
+    for delivery_failed in [false, true] {
+        let (id, history) = blocked_session(&rig, "tool_use").await;
+        let call = history.last().unwrap().raw["stop_reason"]["event_ids"][0].as_str().unwrap().to_owned();
+        let mut records = observed_records(&id, &history);
+        let ts = records.last().unwrap().ts.clone();
+        let record = |kind: &str, payload: Value| vargate_store::NewRecord {
+            session_id: id.clone(),
+            ts: ts.clone(),
+            kind: kind.into(),
+            source: "pipeline".into(),
+            decision: "deny".into(),
+            payload,
+        };
+        let reason = "denied before the crash";
+        records.push(record(
+            "vargate.decision",
+            json!({"tool_use_id": call, "tool": "bash", "tool_kind": "builtin", "agent": "a", "params": {},
+                   "reason": reason}),
+        ));
+        if delivery_failed {
+            let payload = json!({"tool_use_id": call, "answer": {}, "error": "simulated: the API was unreachable"});
+            records.push(record("vargate.delivery_failed", payload));
+        }
+        rig.store.append_batch("acme", records).await.unwrap();
 
-    let report = attach_until_the_turn_ends(&rig, &id, "the recorded decision was never sent").await;
-    assert_eq!(report.decisions, 0, "{report:?}");
-    let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
-    assert_eq!(all.iter().filter(|e| e.record.kind == "vargate.decision").count(), 1);
-    let echo = all.iter().find(|e| e.record.kind == "user.tool_confirmation").expect("the answer, echoed");
-    assert_eq!(echo.record.payload["result"], "deny");
-    assert_eq!(echo.record.payload["deny_message"], format!("denied by Vargate: {reason}"));
+        let report = attach_until_the_turn_ends(&rig, &id, "the recorded decision was never sent").await;
+        assert_eq!(report.decisions, 0, "{report:?}");
+        let all = rig.store.timeline("acme", &id, &TimelineFilter { limit: 1000, ..Default::default() }).await.unwrap();
+        assert_eq!(all.iter().filter(|e| e.record.kind == "vargate.decision").count(), 1);
+        let echo = all.iter().find(|e| e.record.kind == "user.tool_confirmation").expect("the answer, echoed");
+        assert_eq!(echo.record.payload["result"], "deny");
+        assert_eq!(echo.record.payload["deny_message"], format!("denied by Vargate: {reason}"));
+    }
     rig.sim.shutdown().await;
 }
 
