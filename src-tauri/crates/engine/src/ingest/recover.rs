@@ -175,9 +175,15 @@ impl SessionState {
         // What the session did after the idle (the API's history from its time on; an error ends the run,
         // which must not answer blindly).
         let since = client.events_since(&self.session_id, Some(&ts)).await?;
-        let Some(at) = since.iter().position(|e| e.id() == Some(idle_id.as_str())) else { return Ok(()) };
+        let Some(at) = since.iter().position(|e| e.id() == Some(idle_id.as_str())) else {
+            // Its recorded time is when it arrived, not when it was processed (the event said none).
+            tracing::warn!(session = self.session_id, idle = idle_id, "the recorded idle is not in the history");
+            return Ok(());
+        };
         let after = &since[at + 1..];
-        if after.iter().any(|e| e.event_type().starts_with("session.")) {
+        // A status (or the deletion) after it: the session went on. Other session events (errors) do not say so.
+        let status = |t: &str| t.starts_with("session.status_") || t == "session.deleted";
+        if after.iter().any(|e| status(e.event_type())) {
             return Ok(());
         }
         let answered: HashSet<&str> = after
