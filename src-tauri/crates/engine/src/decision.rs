@@ -45,6 +45,16 @@ impl ToolCallKind {
             ToolCallKind::Custom => "custom",
         }
     }
+
+    /// The kind a decision record's `tool_kind` names; a record that names none was of a custom call (holds
+    /// recorded before the member existed).
+    pub fn from_record(tool_kind: Option<&str>) -> ToolCallKind {
+        match tool_kind {
+            Some("builtin") => ToolCallKind::BuiltIn,
+            Some("mcp") => ToolCallKind::Mcp,
+            _ => ToolCallKind::Custom,
+        }
+    }
 }
 
 /// What goes back to the session.
@@ -54,6 +64,17 @@ pub enum Verdict {
     Deny,
     /// Held for a human: the call waits in the decider's approval queue.
     Hold,
+}
+
+impl Verdict {
+    /// The `decision` of the record a verdict is logged as.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+            Verdict::Hold => "require_approval",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

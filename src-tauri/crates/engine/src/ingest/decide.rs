@@ -98,11 +98,7 @@ impl SessionState {
         decision: &Decision,
         ts: &str,
     ) -> Result<(), IngestError> {
-        let verdict = match decision.verdict {
-            Verdict::Allow => "allow",
-            Verdict::Deny => "deny",
-            Verdict::Hold => "require_approval",
-        };
+        let verdict = decision.verdict.as_str();
         let payload = decision_payload(request, decision);
         store.append(&self.tenant, self.record(DECISION, ts, "pipeline", verdict, payload)).await?;
         self.answered.insert(request.tool_use_id.clone());

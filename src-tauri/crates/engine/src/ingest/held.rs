@@ -271,11 +271,7 @@ impl SessionState {
 impl Held {
     pub(super) fn from_record(p: &Value) -> Held {
         let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let kind = match p.get("tool_kind").and_then(Value::as_str) {
-            Some("builtin") => ToolCallKind::BuiltIn,
-            Some("mcp") => ToolCallKind::Mcp,
-            _ => ToolCallKind::Custom,
-        };
+        let kind = ToolCallKind::from_record(p.get("tool_kind").and_then(Value::as_str));
         Held {
             tool_use_id: s("tool_use_id"),
             action_id: s("action_id"),

@@ -294,7 +294,6 @@ impl SessionState {
                 if let Some(id) = event_id(&entry.record) {
                     recorded.insert(id.to_owned());
                 }
-                state.note_hold_end(&entry.record);
                 if entry.record.kind == DECISION
                     && let Some(id) = p.get("tool_use_id").and_then(Value::as_str)
                 {

@@ -58,15 +58,12 @@ impl SessionState {
                 if let Some(id) = id {
                     self.unanswered.remove(&id);
                     self.unsent.remove(&id);
+                    self.note_holds_ended(Some(&id), ANSWERED_ELSEWHERE);
                 }
             }
             DECISION if matches!(record.decision.as_str(), "allow" | "deny") => {
                 if let Some(id) = answers("tool_use_id") {
-                    let kind = match p["tool_kind"].as_str() {
-                        Some("builtin") => ToolCallKind::BuiltIn,
-                        Some("mcp") => ToolCallKind::Mcp,
-                        _ => ToolCallKind::Custom,
-                    };
+                    let kind = ToolCallKind::from_record(p["tool_kind"].as_str());
                     let verdict = if record.decision == "allow" { Verdict::Allow } else { Verdict::Deny };
                     let (tool, reason) = (answers("tool").unwrap_or_default(), answers("reason").unwrap_or_default());
                     self.unsent.insert(id, Unsent { kind, tool, verdict, reason, execution: None });
@@ -91,28 +88,19 @@ impl SessionState {
                 self.asked = None;
                 self.unanswered.clear();
                 self.unsent.clear();
+                // (A deletion ends the stream too, and with it every hold: see `end_held`.)
+                if record.kind != "session.deleted" {
+                    self.note_holds_ended(None, RUN_ENDED);
+                }
             }
             _ => {}
         }
     }
 
-    /// While loading, after `record`'s own effect on the holds: whether it shows a pending hold no longer
-    /// awaited — an answer to its call seen on the stream (Vargate answers a hold only after the record that
-    /// concludes it, which comes first), or a status that ends its run.
-    pub(super) fn note_hold_end(&mut self, record: &AuditRecord) {
-        if record.source != "sse" {
-            return;
-        }
-        let p = &record.payload;
-        let (call, cause) = match record.kind.as_str() {
-            "user.tool_confirmation" | "user.custom_tool_result" => {
-                let call = p.get("tool_use_id").or_else(|| p.get("custom_tool_use_id")).and_then(Value::as_str);
-                (Some(call.unwrap_or_default()), ANSWERED_ELSEWHERE)
-            }
-            "session.status_idle" if p["stop_reason"]["type"] != "requires_action" => (None, RUN_ENDED),
-            "session.status_terminated" => (None, RUN_ENDED),
-            _ => return,
-        };
+    /// While loading: the pending holds of `call` (of every call: `None`) are no longer awaited — an answer
+    /// seen on the stream (Vargate answers a hold only after the record that concludes it, which comes first),
+    /// or a status that ends their run.
+    fn note_holds_ended(&mut self, call: Option<&str>, cause: &'static str) {
         for (id, held) in &self.held {
             if call.is_none_or(|c| c == held.tool_use_id) {
                 self.hold_ends.entry(id.clone()).or_insert(cause);
@@ -195,7 +183,7 @@ impl SessionState {
                 self.decide(client, store, decider, &request, event_seq, &ts).await?;
                 report.decisions += 1;
             } else if let Some(unsent) = self.unsent.remove(id) {
-                let verdict = if unsent.verdict == Verdict::Allow { "allow" } else { "deny" };
+                let verdict = unsent.verdict.as_str();
                 let answer = match (unsent.kind, unsent.verdict) {
                     (ToolCallKind::Custom, Verdict::Allow) => self.recorded_result(store, id, unsent.execution).await,
                     (kind, verdict) => answer(kind, &unsent.tool, id, verdict, &unsent.reason),
