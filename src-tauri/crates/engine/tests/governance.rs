@@ -45,6 +45,26 @@ async fn agent_and_environment(client: &Client, scenario: &str, tools: Vec<Value
     (agent.id, env.id)
 }
 
+/// A new session of `agent` in `env`: its id.
+async fn new_session(client: &Client, agent: &str, env: &str) -> String {
+    let params = SessionParams { agent: json!(agent), environment_id: env.to_owned(), ..Default::default() };
+    client.create_session(&params).await.unwrap().id
+}
+
+/// A simulator whose agent calls the custom tool `open_in_editor` (which the demo policies hold for
+/// approval), then says it opened the file: the simulator, its client, the scenario's folder, agent and env.
+async fn editor_agent() -> (SimHandle, Client, tempfile::TempDir, String, String) {
+    let steps = json!([
+        {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
+        {"type": "message", "text": "opened"}
+    ]);
+    let (sim, client, scenarios) = simulator(&scenario("hold", steps)).await;
+    let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
+                            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
+    let (agent, env) = agent_and_environment(&client, "hold", tools).await;
+    (sim, client, scenarios, agent, env)
+}
+
 /// Runs one turn of `scenario` (built-in tools `permission`) under a governor and returns the session id.
 async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, permission: &str) -> String {
     let (sim, client, _scenarios) = simulator(&scenario).await;
@@ -64,11 +84,7 @@ async fn governed_turn(store: &Store, governor: &Governor, scenario: Value, perm
 /// Runs one turn of a new session of `agent` under a governor, until the turn ends; deletes the session
 /// (which ends the watch) and returns its id.
 async fn session_turn(client: &Client, store: &Store, governor: &Governor, agent: &str, env: &str) -> String {
-    let session = client
-        .create_session(&SessionParams { agent: json!(agent), environment_id: env.to_owned(), ..Default::default() })
-        .await
-        .unwrap()
-        .id;
+    let session = new_session(client, agent, env).await;
     let options = WatchOptions::default();
     let watch = ingest_session(client, store, TENANT, &session, governor, &options);
     let drive = async {
@@ -340,21 +356,8 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     use vargate_engine::{ApprovalConfig, Approvals};
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    let steps = json!([
-        {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
-        {"type": "message", "text": "opened"}
-    ]);
-    let (sim, client, _scenarios) = simulator(&scenario("hold", steps)).await;
-    let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
-                            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
-    let (agent, env) = agent_and_environment(&client, "hold", tools).await;
-    let new_session = || async {
-        client
-            .create_session(&SessionParams { agent: json!(agent), environment_id: env.clone(), ..Default::default() })
-            .await
-            .unwrap()
-            .id
-    };
+    let (sim, client, _scenarios, agent, env) = editor_agent().await;
+    let another_session = || new_session(&client, &agent, &env);
     let governor = |timeout: u64| {
         let config =
             ApprovalConfig { timeout: Duration::from_secs(timeout), poll: Duration::from_millis(50), webhook: None };
@@ -365,7 +368,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     let pending = || async { store.approvals(true).await.unwrap() };
 
     // Run 1: the call is held; the process stops while it waits.
-    let session = new_session().await;
+    let session = another_session().await;
     let first = governor(60);
     client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
     let run = ingest_session(&client, &store, TENANT, &session, &first, &options);
@@ -433,7 +436,7 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     assert!(said.contains("no executor is configured for tool open_in_editor"), "{said}");
 
     // Nobody decides: the request expires into a recorded deny.
-    let session = new_session().await;
+    let session = another_session().await;
     let third = governor(1);
     client.send_events(&session, std::slice::from_ref(&go)).await.unwrap();
     let waiter = end_after_decisions(&store, &client, &session, 2);
@@ -447,8 +450,8 @@ async fn held_calls_are_approved_from_anywhere_survive_a_restart_and_expire() {
     sim.shutdown().await;
 }
 
-/// A session whose agent calls the custom tool `open_in_editor` (which the demo policies hold for approval),
-/// its turn started, and a governor with an approval queue (60 s timeout) over a fresh log in `dir`.
+/// A session of [`editor_agent`], its turn started, and a governor with an approval queue (60 s timeout) over
+/// a fresh log in `dir`.
 struct HeldTurn {
     store: Store,
     sim: SimHandle,
@@ -462,19 +465,8 @@ struct HeldTurn {
 async fn held_turn(dir: &std::path::Path) -> HeldTurn {
     use vargate_engine::{ApprovalConfig, Approvals};
     let store = open_store(dir).await;
-    let steps = json!([
-        {"type": "custom_tool_use", "name": "open_in_editor", "input": {"path": "README.md"}},
-        {"type": "message", "text": "opened"}
-    ]);
-    let (sim, client, _scenarios) = simulator(&scenario("hold", steps)).await;
-    let tools = vec![json!({"type": "custom", "name": "open_in_editor", "description": "Open",
-                            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}})];
-    let (agent, env) = agent_and_environment(&client, "hold", tools).await;
-    let session = client
-        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
-        .await
-        .unwrap()
-        .id;
+    let (sim, client, _scenarios, agent, env) = editor_agent().await;
+    let session = new_session(&client, &agent, &env).await;
     let config = ApprovalConfig { timeout: Duration::from_secs(60), poll: Duration::from_millis(50), webhook: None };
     let approvals = Arc::new(Approvals::new(store.clone(), config));
     let governor = Governor::new(demo_policies(), store.clone()).with_approvals(approvals.clone());
@@ -693,11 +685,7 @@ async fn a_token_budget_survives_a_restart() {
     let tools = vec![json!({"type": "custom", "name": "lookup_order", "description": "Look an order up",
                             "input_schema": {"type": "object", "properties": {"order": {"type": "string"}}}})];
     let (agent, env) = agent_and_environment(&client, "orders", tools).await;
-    let session = client
-        .create_session(&SessionParams { agent: json!(agent), environment_id: env, ..Default::default() })
-        .await
-        .unwrap()
-        .id;
+    let session = new_session(&client, &agent, &env).await;
     let go = json!({"type": "user.message", "content": [{"type": "text", "text": "go"}]});
     let options = WatchOptions::default();
     // One turn under a fresh store handle and governor (a process), which stops once the turn has ended.
