@@ -228,18 +228,10 @@ struct SessionState {
     answered: HashSet<String>,
     /// Tokens the session's recorded usage events add up to, when it was loaded.
     tokens_recorded: u64,
-    /// While loading: recorded calls that wait on Vargate with no answer seen, by id, with their record's seq.
-    unanswered: HashMap<String, u64>,
-    /// The session's last recorded status when it is an idle that requires action: acted on when a run starts
-    /// (see `recover`).
-    asked: Option<recover::Asked>,
+    /// What loading the log found that a run acts on when it starts (see `recover`).
+    recovery: recover::Recovery,
     /// Calls to deny on a fault when decided, with the cause (their originals could not be had).
     faulted: HashMap<String, String>,
-    /// While loading: decisions recorded with no answer seen, by call id.
-    unsent: HashMap<String, recover::Unsent>,
-    /// While loading: holds the log shows nobody awaits any more, by approval id, with the cause (ended when a
-    /// run starts: the run that saw it may have died before recording their end).
-    hold_ends: HashMap<String, &'static str>,
 }
 
 /// The id of the event a record observed on the stream: its own `id`, or the raw event's in a malformed
@@ -272,11 +264,8 @@ impl SessionState {
             held: HashMap::new(),
             new_holds: Vec::new(),
             tokens_recorded: 0,
-            unanswered: HashMap::new(),
-            asked: None,
+            recovery: recover::Recovery::default(),
             faulted: HashMap::new(),
-            unsent: HashMap::new(),
-            hold_ends: HashMap::new(),
         };
         let mut recorded = foldhash::HashSet::default();
         let mut filter = TimelineFilter { limit: 10_000, ..TimelineFilter::default() };

@@ -12,15 +12,29 @@ use crate::approvals::Approvals;
 use crate::decision::{Decider, ToolCallKind, Verdict};
 use serde_json::Value;
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use vargate_agents::client::Client;
 use vargate_agents::events::SessionEvent;
 use vargate_proof::AuditRecord;
 use vargate_store::{Store, StoreError, TimelineEntry, TimelineFilter};
 
+/// What loading the log found that a new run acts on first, before it follows the stream.
+#[derive(Debug, Default)]
+pub(super) struct Recovery {
+    /// Recorded calls that wait on Vargate with no answer seen, by id, with their record's seq.
+    unanswered: HashMap<String, u64>,
+    /// The session's last recorded status when it is an idle that requires action.
+    asked: Option<Asked>,
+    /// Decisions recorded with no answer seen, by call id.
+    unsent: HashMap<String, Unsent>,
+    /// Holds the log shows nobody awaits any more, by approval id, with the cause (the run that saw it may
+    /// have died before recording their end).
+    hold_ends: HashMap<String, &'static str>,
+}
+
 /// A decision the log holds whose answer it does not: what sending that answer again needs.
 #[derive(Debug)]
-pub(super) struct Unsent {
+struct Unsent {
     kind: ToolCallKind,
     tool: String,
     verdict: Verdict,
@@ -32,7 +46,7 @@ pub(super) struct Unsent {
 /// The idle a session's last recorded status is, when it requires action: the calls it asks answers for, its
 /// time and its event id.
 #[derive(Debug)]
-pub(super) struct Asked {
+struct Asked {
     calls: Vec<String>,
     ts: String,
     idle_id: String,
@@ -49,15 +63,15 @@ impl SessionState {
             "agent.tool_use" | "agent.mcp_tool_use" | "agent.custom_tool_use" => {
                 let asks = record.kind == "agent.custom_tool_use" || p["evaluated_permission"] == "ask";
                 if let Some(id) = event_id(record).filter(|_| asks) {
-                    self.unanswered.insert(id.to_owned(), record.seq);
+                    self.recovery.unanswered.insert(id.to_owned(), record.seq);
                 }
             }
             // An answer on the stream. (A delivery that failed is no answer: re-attaching sends it again.)
             "user.tool_confirmation" | "user.custom_tool_result" => {
                 let id = answers("tool_use_id").or_else(|| answers("custom_tool_use_id"));
                 if let Some(id) = id {
-                    self.unanswered.remove(&id);
-                    self.unsent.remove(&id);
+                    self.recovery.unanswered.remove(&id);
+                    self.recovery.unsent.remove(&id);
                     self.note_holds_ended(Some(&id), ANSWERED_ELSEWHERE);
                 }
             }
@@ -66,28 +80,28 @@ impl SessionState {
                     let kind = ToolCallKind::from_record(p["tool_kind"].as_str());
                     let verdict = if record.decision == "allow" { Verdict::Allow } else { Verdict::Deny };
                     let (tool, reason) = (answers("tool").unwrap_or_default(), answers("reason").unwrap_or_default());
-                    self.unsent.insert(id, Unsent { kind, tool, verdict, reason, execution: None });
+                    self.recovery.unsent.insert(id, Unsent { kind, tool, verdict, reason, execution: None });
                 }
             }
             EXECUTION => {
-                if let Some(unsent) = answers("tool_use_id").and_then(|id| self.unsent.get_mut(&id)) {
+                if let Some(unsent) = answers("tool_use_id").and_then(|id| self.recovery.unsent.get_mut(&id)) {
                     unsent.execution = Some(record.seq);
                 }
             }
             "session.status_idle" if p["stop_reason"]["type"] == "requires_action" => {
                 let calls = p["stop_reason"]["event_ids"].as_array().into_iter().flatten();
-                self.asked = event_id(record).map(|idle| Asked {
+                self.recovery.asked = event_id(record).map(|idle| Asked {
                     calls: calls.filter_map(Value::as_str).map(str::to_owned).collect(),
                     ts: record.ts.clone(),
                     idle_id: idle.to_owned(),
                 });
             }
-            "session.status_running" => self.asked = None,
+            "session.status_running" => self.recovery.asked = None,
             "session.status_idle" | "session.status_terminated" | "session.deleted" => {
                 // The run ended without answers (an interrupt, the end): no call of it waits any more.
-                self.asked = None;
-                self.unanswered.clear();
-                self.unsent.clear();
+                self.recovery.asked = None;
+                self.recovery.unanswered.clear();
+                self.recovery.unsent.clear();
                 // (A deletion ends the stream too, and with it every hold: see `end_held`.)
                 if record.kind != "session.deleted" {
                     self.note_holds_ended(None, RUN_ENDED);
@@ -103,7 +117,7 @@ impl SessionState {
     fn note_holds_ended(&mut self, call: Option<&str>, cause: &'static str) {
         for (id, held) in &self.held {
             if call.is_none_or(|c| c == held.tool_use_id) {
-                self.hold_ends.entry(id.clone()).or_insert(cause);
+                self.recovery.hold_ends.entry(id.clone()).or_insert(cause);
             }
         }
     }
@@ -115,7 +129,7 @@ impl SessionState {
         store: &Store,
         queue: Option<&Approvals>,
     ) -> Result<(), IngestError> {
-        for (id, cause) in std::mem::take(&mut self.hold_ends) {
+        for (id, cause) in std::mem::take(&mut self.recovery.hold_ends) {
             self.end_holds(store, queue, |held, _| held == id, cause).await?;
         }
         Ok(())
@@ -125,7 +139,7 @@ impl SessionState {
     /// from their records with their original parameters. One whose original cannot be had (its session was
     /// shredded, sealing had failed) waits as recorded, redacted, to be denied with that cause.
     pub(super) async fn recover_waiting(&mut self, store: &Store) -> Result<(), IngestError> {
-        for (id, seq) in std::mem::take(&mut self.unanswered) {
+        for (id, seq) in std::mem::take(&mut self.recovery.unanswered) {
             if self.answered.contains(&id) {
                 continue;
             }
@@ -159,7 +173,7 @@ impl SessionState {
         decider: &D,
         report: &mut IngestReport,
     ) -> Result<(), IngestError> {
-        let Some(Asked { calls, ts, idle_id }) = self.asked.take() else { return Ok(()) };
+        let Some(Asked { calls, ts, idle_id }) = self.recovery.asked.take() else { return Ok(()) };
         // What the session did after the idle (the API's history from its time on; an error ends the run,
         // which must not answer blindly).
         let since = client.events_since(&self.session_id, Some(&ts)).await?;
@@ -182,7 +196,7 @@ impl SessionState {
             if let Some((request, event_seq)) = self.waiting.remove(id) {
                 self.decide(client, store, decider, &request, event_seq, &ts).await?;
                 report.decisions += 1;
-            } else if let Some(unsent) = self.unsent.remove(id) {
+            } else if let Some(unsent) = self.recovery.unsent.remove(id) {
                 let verdict = unsent.verdict.as_str();
                 let answer = match (unsent.kind, unsent.verdict) {
                     (ToolCallKind::Custom, Verdict::Allow) => self.recorded_result(store, id, unsent.execution).await,
