@@ -1,0 +1,2 @@
+//! Shared set-up of the engine's integration tests.
+pub mod ingest_rig;
